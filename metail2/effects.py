@@ -173,6 +173,34 @@ class EffectSizes:
     def k(self) -> int:
         return len(self.studies)
 
+    @classmethod
+    def from_arrays(cls, yi, vi, measure: str | Measure = "MD", study_ids=None,
+                    groups: Mapping[str, list] | None = None) -> "EffectSizes":
+        """Effect sizes computed elsewhere (metafor's ``rma(yi, vi)``).
+
+        ``groups`` maps extra column names to one value per study (for ``by``).
+        Rows are numbered as lines 2, 3, … of a sheet named ``<arrays>``.
+        """
+        from types import MappingProxyType
+
+        m = get_measure(measure)
+        yi, vi = list(map(float, yi)), list(map(float, vi))
+        if len(yi) != len(vi):
+            raise ValueError("yi and vi differ in length")
+        ids = [str(x) for x in (study_ids or range(1, len(yi) + 1))]
+        extra = dict(groups or {})
+        columns = ("study_id", "yi", "vi") + tuple(extra)
+        rows, studies = [], []
+        for i, (sid, y, v) in enumerate(zip(ids, yi, vi)):
+            if not (math.isfinite(y) and math.isfinite(v) and v > 0):
+                raise ValueError(f"study {sid}: yi must be finite and vi > 0 (yi={y}, vi={v})")
+            cells = {"study_id": sid, "yi": repr(y), "vi": repr(v), **{c: str(vals[i]) for c, vals in extra.items()}}
+            row = Row(i + 2, MappingProxyType(cells))
+            rows.append(row)
+            studies.append(StudyEffect(sid, y, v, "yi and vi", None, None, Source("<arrays>", i + 2), row))
+        sheet = Sheet("<arrays>", columns, tuple(rows))
+        return cls(m, tuple(studies), (), sheet)
+
     @property
     def yi(self) -> np.ndarray:
         return np.array([s.yi for s in self.studies], dtype=float)

@@ -74,7 +74,7 @@ def pooled_rows(r):
     items = list((r.subgroups or {}).items()) + [("Overall", r.overall)]
     for name, g in items:
         n = g.natural
-        het = hasattr(g, "tau2")
+        het = hasattr(g, "tau2") and g.k > 1
         pi = ""
         if het and g.pi_lower is not None:
             pi = _ci(n.pi_lower, n.pi_upper)
@@ -83,7 +83,7 @@ def pooled_rows(r):
             fmt_p(g.p),
             fmt(g.tau2, 4) if het else "", _tau2_ci(g.tau2_ci) if het else "",
             fmt(g.i2, 1) if het else "", fmt(g.i2_q, 1) if het else "",
-            f"{fmt(g.q, 2)} ({g.q_df}) p={fmt_p(g.q_p)}" if het and g.k > 1 else "",
+            f"{fmt(g.q, 2)} ({g.q_df}) p={fmt_p(g.q_p)}" if het else "",
             pi,
         ))
     return rows
@@ -94,9 +94,10 @@ def subgroup_test_line(r) -> str | None:
     if st is None:
         return None
     if st.statistic == "F":
-        return f"Test for subgroup differences (common τ², QM as F): F({st.df}, {st.df2}) = {st.q:.3f}, p = {fmt_p(st.p)}"
-    kind = "Q between subgroups" if r.subgroup_tau2 == "separate" else "QM"
-    s = f"Test for subgroup differences ({kind}): Q = {st.q:.3f}, df = {st.df}, p = {fmt_p(st.p)}"
+        s = f"Test for subgroup differences (QM as F): F({st.df}, {st.df2}) = {st.q:.3f}, p = {fmt_p(st.p)}"
+    else:
+        kind = "Q between subgroups" if r.subgroup_tau2 == "separate" else "QM"
+        s = f"Test for subgroup differences ({kind}): Q = {st.q:.3f}, df = {st.df}, p = {fmt_p(st.p)}"
     if r.tau2_residual is not None:
         s += f"; residual τ² = {r.tau2_residual:.4f}"
     return s

@@ -23,8 +23,12 @@ import pytest
 
 from metail2.cli import main
 
-HERE = Path(__file__).parent / "validation" / "metafor"
+VALIDATION = Path(__file__).parent / "validation"
+HERE = VALIDATION / "metafor"
 CASES = sorted(HERE.glob("*.json"))
+IL2 = VALIDATION / "il2"
+IL2_SHEET = Path(__file__).parents[1] / "extraction" / "il2_crc_response.csv"
+IL2_CASES = sorted(IL2.glob("*.json"))
 LATER = {
     "mantel-haenszel": "Mantel–Haenszel pooling is a later issue",
     "peto": "Peto's method is a later issue",
@@ -71,9 +75,9 @@ def compare(got: dict, want: dict, where: str, errors: list[str]) -> None:
             errors.append(f"{here}: got {g!r}, want {w!r}")
 
 
-def run_case(case: dict, capsys) -> dict:
-    argv = ["pool", str(HERE / case["data"]), "--measure", case["measure"], "--method", case["method"],
-            "--test", {"knha": "hk"}[case["test"]] if case["test"] == "knha" else case["test"], "--json"]
+def run_case(case: dict, capsys, sheet: Path | None = None) -> dict:
+    argv = ["pool", str(sheet or HERE / case["data"]), "--measure", case["measure"], "--method", case["method"],
+            "--test", {"knha": "hk"}.get(case["test"], case["test"]), "--json"]
     if "by" in case:
         argv += ["--by", case["by"], "--subgroup-tau2", case["subgroup_tau2"]]
     code = main(argv)
@@ -87,9 +91,23 @@ def test_metafor_case(path: Path, capsys):
     case = json.loads(path.read_text())
     if "analysis" in case:
         pytest.skip(LATER[case["analysis"]])
-    got = run_case(case, capsys)
-    want = {k: v for k, v in case.items() if k not in ("case", "data")}
+    check(case, run_case(case, capsys))
+
+
+def check(case: dict, got: dict) -> None:
+    want = {k: v for k, v in case.items() if k not in ("case", "data", "generated_with")}
     want["test"] = {"knha": "hk"}.get(case["test"], case["test"])
     errors: list[str] = []
     compare(got, want, case["case"], errors)
     assert not errors, "\n".join(errors)
+
+
+@pytest.mark.parametrize("path", IL2_CASES, ids=[p.stem for p in IL2_CASES])
+def test_il2_sheet_against_metafor(path: Path, capsys):
+    """The real IL-2 sheet by route (k = 1 subgroups fitted as common effects),
+    against figures made by validation/il2/make_reference.R with metafor."""
+    case = json.loads(path.read_text())
+    got = run_case(case, capsys, sheet=IL2_SHEET)
+    check(case, got)
+    assert [e["study_id"] for e in got["excluded"]] == [
+        "Okuno 1999", "Yang (Eur J Cancer)", "Eur J Surg Oncol 1992", "Heys 1995"]
