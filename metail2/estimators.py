@@ -63,25 +63,50 @@ class WLS:
 
 
 def wls(y: np.ndarray, X: np.ndarray, w: np.ndarray) -> WLS:
+    if X.shape[1] == 1:  # one column (the intercept-only model): scalars, same formulas
+        x = X[:, 0]
+        a = float(np.dot(w * x, x))
+        beta = np.array([np.dot(w * x, y) / a])
+        return WLS(beta, y - x * beta[0], np.array([[1.0 / a]]), w)
     xtw = X.T * w
     a_inv = np.linalg.inv(xtw @ X)
     beta = a_inv @ (xtw @ y)
     return WLS(beta, y - X @ beta, a_inv, w)
 
 
+def _xtwx(X: np.ndarray, w: np.ndarray) -> np.ndarray:
+    if X.shape[1] == 1:
+        return np.array([[np.dot(w * X[:, 0], X[:, 0])]])
+    return (X.T * w) @ X
+
+
 def _trace_p(f: WLS, X: np.ndarray) -> float:
-    return float(f.w.sum() - np.trace(f.a_inv @ ((X.T * f.w ** 2) @ X)))
+    if X.shape[1] == 1:
+        x2 = X[:, 0] ** 2
+        return float(f.w.sum() - np.dot(f.w ** 2, x2) * f.a_inv[0, 0])
+    return float(f.w.sum() - np.trace(f.a_inv @ _xtwx(X, f.w ** 2)))
 
 
 def _trace_pp(f: WLS, X: np.ndarray) -> float:
-    b = f.a_inv @ ((X.T * f.w ** 2) @ X)
-    return float((f.w ** 2).sum() - 2 * np.trace(f.a_inv @ ((X.T * f.w ** 3) @ X)) + np.trace(b @ b))
+    w2 = f.w ** 2
+    if X.shape[1] == 1:
+        x2 = X[:, 0] ** 2
+        b = float(np.dot(w2, x2)) * f.a_inv[0, 0]
+        return float(w2.sum() - 2 * np.dot(w2 * f.w, x2) * f.a_inv[0, 0] + b * b)
+    b = f.a_inv @ _xtwx(X, w2)
+    return float(w2.sum() - 2 * np.trace(f.a_inv @ _xtwx(X, w2 * f.w)) + np.trace(b @ b))
 
 
 def q_at(tau2: float, y: np.ndarray, v: np.ndarray, X: np.ndarray) -> float:
     """Generalised Q statistic Q(τ²) = Σ wᵢ(τ²) eᵢ², wᵢ = 1/(vᵢ + τ²)
     (metafor's ``.QE.func``; Q(0) is Cochran's Q)."""
-    return wls(y, X, 1.0 / (v + tau2)).rss
+    w = 1.0 / (v + tau2)
+    if X.shape[1] == 1:  # intercept-only fast path (no WLS object)
+        x = X[:, 0]
+        wx = w * x
+        e = y - x * (np.dot(wx, y) / np.dot(wx, x))
+        return float(np.dot(w, e * e))
+    return wls(y, X, w).rss
 
 
 def loglik(tau2: float, y: np.ndarray, v: np.ndarray, X: np.ndarray, reml: bool) -> float:
@@ -187,18 +212,34 @@ def tau2_sj(y, v, X) -> Tau2Fit:
 
 # --------------------------------------------------------------------------- iterative
 
-def _fisher_scoring(y, v, X, step: Callable[[WLS], float], name: str) -> Tau2Fit:
+def _fisher_scoring(y, v, X, step: Callable[[WLS], float]) -> Tau2Fit:
     """metafor's iteration: start at max(0, HE), add the step, halving it while
-    it would make τ² negative, until |Δτ²| < THRESHOLD."""
+    it would make τ² negative, until |Δτ²| < THRESHOLD.
+
+    Notes
+    -----
+    The iteration converges linearly; once the step is small (< 1e-3) and
+    interior, a secant step on the step function Δ(τ²) (whose zero is the
+    same stationary point of the likelihood) replaces it when it lands
+    nearby. This reaches the same fixed point in a handful of iterations
+    instead of dozens; the stopping rule is metafor's.
+    """
     tau2 = tau2_he(y, v, X).tau2
+    prev = None
     for it in range(1, MAXITER + 1):
-        f = wls(y, X, 1.0 / (v + tau2))
-        adj = step(f)
+        adj = step(wls(y, X, 1.0 / (v + tau2)))
         if not math.isfinite(adj):
             adj = 0.0
-        while tau2 + adj < 0:
-            adj /= 2
-        old, tau2 = tau2, tau2 + adj
+        new = tau2 + adj
+        if prev is not None and 0 < abs(adj) < 1e-3 and new > 0 and adj != prev[1]:
+            secant = tau2 - adj * (tau2 - prev[0]) / (adj - prev[1])
+            if secant > 0 and abs(secant - new) < abs(adj):
+                new = secant
+        prev = (tau2, adj)
+        step_taken = new - tau2
+        while tau2 + step_taken < 0:
+            step_taken /= 2
+        old, tau2 = tau2, tau2 + step_taken
         if abs(old - tau2) < THRESHOLD:
             return Tau2Fit(max(0.0, tau2), True, it)
     return Tau2Fit(max(0.0, tau2), False, MAXITER)
@@ -217,9 +258,9 @@ def _likelihood(y, v, X, reml: bool) -> Tau2Fit:
     name = "REML" if reml else "ML"
     k, p = X.shape
     if reml:
-        fit = _fisher_scoring(y, v, X, lambda f: (float(((f.w * f.resid) ** 2).sum()) - _trace_p(f, X)) / _trace_pp(f, X), name)
+        fit = _fisher_scoring(y, v, X, lambda f: (float(((f.w * f.resid) ** 2).sum()) - _trace_p(f, X)) / _trace_pp(f, X))
     else:
-        fit = _fisher_scoring(y, v, X, lambda f: (float(((f.w * f.resid) ** 2).sum()) - float(f.w.sum())) / float((f.w ** 2).sum()), name)
+        fit = _fisher_scoring(y, v, X, lambda f: (float(((f.w * f.resid) ** 2).sum()) - float(f.w.sum())) / float((f.w ** 2).sum()))
     if not fit.converged:
         tau2 = _maximise(y, v, X, reml)
         return Tau2Fit(tau2, False, fit.iterations,
@@ -248,7 +289,7 @@ def tau2_eb(y, v, X) -> Tau2Fit:
     """Empirical Bayes (Morris 1983; Berkey et al. 1995), iterating
     Δτ² = (k/(k−p) · yᵀPy − k) / Σwᵢ."""
     k, p = X.shape
-    fit = _fisher_scoring(y, v, X, lambda f: (f.rss * k / (k - p) - k) / float(f.w.sum()), "EB")
+    fit = _fisher_scoring(y, v, X, lambda f: (f.rss * k / (k - p) - k) / float(f.w.sum()))
     if fit.converged:
         return fit
     tau2, _ = _root(lambda t: q_at(t, y, v, X) * k / (k - p) - k, y, THRESHOLD)
