@@ -47,8 +47,8 @@ def bench_metail2() -> float:
 def bench_metafor() -> str:
     if not shutil.which("Rscript"):
         return "Rscript not installed"
-    y = ",".join(map(repr, YI))
-    v = ",".join(map(repr, VI))
+    y = ",".join(repr(float(x)) for x in YI)
+    v = ",".join(repr(float(x)) for x in VI)
     code = textwrap.dedent(f"""
         suppressMessages(library(metafor)); yi <- c({y}); vi <- c({v})
         one <- function() {{ f <- rma(yi, vi, method="REML", test="knha"); predict(f); confint(f) }}

@@ -550,7 +550,8 @@ def _why_incomplete(row: Row, values: Mapping[str, float], m: Measure, available
     if partial:
         reason = f"no complete input for {m.name}: " + "; ".join(partial)
     else:
-        reason = f"no input for {m.name}: " + " or ".join("+".join(INPUT_COLUMNS[g]) for g in available) + " all empty"
+        cols = list(dict.fromkeys(c for g in available for c in INPUT_COLUMNS[g]))
+        reason = f"no input for {m.name}: {', '.join(cols[:-1])} and {cols[-1]} are empty"
     basis = row.text("count_basis")
     if basis:
         reason += f" [count_basis: {basis}]"

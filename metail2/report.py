@@ -58,7 +58,11 @@ def study_rows(r):
     else:
         weights.update(zip(r.overall.study_ids, r.overall.weights))
     rows = []
-    for s in r.effects.studies:
+    studies = r.effects.studies
+    if r.subgroups:
+        order = {g: i for i, g in enumerate(r.subgroups)}
+        studies = sorted(studies, key=lambda s: order.get(s.row.text(r.by) or "(missing)", 0))
+    for s in studies:
         ni = [s.ni] if s.ni is not None else []
         h = z * math.sqrt(s.vi)
         est = to_natural(r.measure, s.yi, ni)
