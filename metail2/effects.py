@@ -16,7 +16,8 @@ from typing import Callable, Mapping
 import numpy as np
 
 from .errors import Problem, SheetError
-from .sheets import Row, Sheet, read_sheet
+from .schema import parse_number  # noqa: F401  (re-exported)
+from .sheets import Row, Sheet, check_sheet, read_sheet
 
 Z975 = 1.959963984540054  # qnorm(0.975), the 95% CI half-width in SEs
 
@@ -81,7 +82,6 @@ INPUT_COLUMNS: Mapping[str, tuple[str, ...]] = {
     "estimate and p": ("estimate", "p_value"),
 }
 
-COUNT_COLUMNS = frozenset({"exp_events", "exp_total", "ctrl_events", "ctrl_total", "events", "total"})
 
 
 # --------------------------------------------------------------------------- values
@@ -397,28 +397,6 @@ COMPUTE: Mapping[str, Callable] = {
 }
 
 
-def parse_number(text: str) -> float | None:
-    """A cell's number, ``None`` when the cell is empty or NA.
-
-    Raises ``ValueError`` with a reviewer-readable message otherwise.
-    """
-    t = text.strip()
-    if t in ("", "NA", "N/A", "na", "n/a"):
-        return None
-    try:
-        x = float(t)
-    except ValueError:
-        hint = ""
-        if "," in t:
-            hint = " (no thousands separators or decimal commas: write 1234.5)"
-        elif t.endswith("%"):
-            hint = " (write a number, not a percentage)"
-        raise ValueError(f"{text!r} is not a number{hint}") from None
-    if not math.isfinite(x):
-        raise ValueError(f"{text!r} is not a finite number")
-    return x
-
-
 def get_measure(measure: str | Measure) -> Measure:
     if isinstance(measure, Measure):
         return measure
@@ -452,69 +430,59 @@ def escalc(sheet, measure: str | Measure, *, drop00: bool = False) -> EffectSize
     Raises
     ------
     SheetError
-        With every problem found: missing columns for the measure, cells that
-        are not numbers, impossible values (negative or zero totals, events
-        above totals, negative SD/SE/variance, a CI not containing its
-        estimate, p outside (0, 1]), empty or duplicate ``study_id``, and no
-        usable study.
+        With every problem found: the sheet's own (see
+        :func:`~metail2.sheets.check_sheet`: cells that are not numbers,
+        impossible values, empty or duplicate ``study_id``, …), missing columns
+        for the measure, an ``input`` the measure cannot use, and no usable
+        study.
 
     Notes
     -----
-    Input groups are tried in the measure's order (:attr:`Measure.inputs`):
-    the study's own raw data first, then a generic estimate with its SE, 95%
-    CI or p-value. Formulas are those of metafor's ``escalc`` (Viechtbauer
-    2010) and are given in each input group's function.
+    A row uses the input group named in its ``input`` cell, else the first
+    complete group in the measure's order (:attr:`Measure.inputs`): the
+    study's own raw data first, then a generic estimate with its SE, 95% CI or
+    p-value (a sheet check refuses rows where two complete groups compete and
+    ``input`` is empty). Formulas are those of metafor's ``escalc``
+    (Viechtbauer 2010) and are given in each input group's function.
     """
     if not isinstance(sheet, Sheet):
-        sheet = read_sheet(sheet) if not hasattr(sheet, "columns") else Sheet.from_frame(sheet)
+        sheet = read_sheet(sheet, validate=False) if not hasattr(sheet, "columns") else Sheet.from_frame(sheet)
     m = get_measure(measure)
     name = sheet.path
-    problems: list[Problem] = []
+    problems: list[Problem] = list(check_sheet(sheet).errors)
 
     available = [g for g in m.inputs if all(c in sheet.columns for c in INPUT_COLUMNS[g])]
-    if "study_id" not in sheet.columns:
-        problems.append(Problem(name, 1, None, "study_id", "required column is missing"))
     if not available:
         wanted = " or ".join("+".join(INPUT_COLUMNS[g]) for g in m.inputs)
-        problems.append(Problem(name, 1, None, None,
-                                f"no input columns for measure {m.name}: needs {wanted}"))
-    if problems:
+        problems.append(Problem(name, 1, None, None, f"no input columns for measure {m.name}: needs {wanted}"))
+    if problems and (not available or "study_id" not in sheet.columns):
         raise SheetError(problems)
 
     used_columns = sorted({c for g in available for c in INPUT_COLUMNS[g]})
+    bad_rows = {p.line for p in problems}
     studies: list[StudyEffect] = []
     excluded: list[Excluded] = []
-    first_line: dict[str, int] = {}
     for row in sheet.rows:
+        if row.line in bad_rows:
+            continue
         sid = row.study_id
         src = Source(name, row.line)
-        if not sid:
-            problems.append(Problem(name, row.line, None, "study_id", "empty study_id"))
-            continue
-        if sid in first_line:
-            problems.append(Problem(name, row.line, sid, "study_id",
-                                    f"duplicate study_id (first on line {first_line[sid]})"))
-            continue
-        first_line[sid] = row.line
-        values: dict[str, float] = {}
-        bad = False
-        for col in used_columns:
-            try:
-                x = parse_number(row.cells.get(col, ""))
-            except ValueError as exc:
-                problems.append(Problem(name, row.line, sid, col, str(exc)))
-                bad = True
-                continue
-            if x is not None:
-                if col in COUNT_COLUMNS and not x.is_integer():
-                    problems.append(Problem(name, row.line, sid, col, f"a count must be a whole number (is {x:g})"))
-                    bad = True
-                values[col] = x
-        if bad:
-            continue
+        values = {c: x for c in used_columns if (x := parse_number(row.cells.get(c, ""))) is not None}
         complete = [g for g in available if all(c in values for c in INPUT_COLUMNS[g])]
+        chosen = row.text("input")
+        if chosen:
+            if chosen not in m.inputs:
+                problems.append(Problem(name, row.line, sid, "input", f"input {chosen!r} cannot give {m.name}; "
+                                        f"{m.name} takes: {', '.join(m.inputs)}"))
+                continue
+            if chosen not in complete:
+                problems.append(Problem(name, row.line, sid, "input",
+                                        f"input {chosen!r} is not complete in this row (needs "
+                                        f"{', '.join(INPUT_COLUMNS[chosen])})"))
+                continue
+            complete = [chosen]
         if not complete:
-            excluded.append(Excluded(sid, _why_incomplete(row, values, m, available), src))
+            excluded.append(Excluded(sid, why_incomplete(row, values, m.name, available), src))
             continue
         group = complete[0]
         try:
@@ -536,11 +504,15 @@ def escalc(sheet, measure: str | Measure, *, drop00: bool = False) -> EffectSize
                                 f"no usable study for measure {m.name} "
                                 f"({len(excluded)} row(s) excluded, {len(sheet.rows)} in the sheet)"))
     if problems:
-        raise SheetError(problems)
+        unique = list(dict.fromkeys(problems))
+        unique.sort(key=lambda p: p.line or 0)
+        raise SheetError(unique)
     return EffectSizes(m, tuple(studies), tuple(excluded), sheet)
 
 
-def _why_incomplete(row: Row, values: Mapping[str, float], m: Measure, available: list[str]) -> str:
+def why_incomplete(row: Row, values: Mapping[str, float], measure: str, available: list[str]) -> str:
+    """Why a row has no complete input group, naming what is empty (and the
+    row's ``count_basis``, where the sheet has one)."""
     partial = []
     for g in available:
         have = [c for c in INPUT_COLUMNS[g] if c in values]
@@ -548,10 +520,10 @@ def _why_incomplete(row: Row, values: Mapping[str, float], m: Measure, available
             missing = [c for c in INPUT_COLUMNS[g] if c not in values]
             partial.append(f"{' and '.join(missing)} empty (has {', '.join(f'{c} = {values[c]:g}' for c in have)})")
     if partial:
-        reason = f"no complete input for {m.name}: " + "; ".join(partial)
+        reason = f"no complete input for {measure}: " + "; ".join(partial)
     else:
         cols = list(dict.fromkeys(c for g in available for c in INPUT_COLUMNS[g]))
-        reason = f"no input for {m.name}: {', '.join(cols[:-1])} and {cols[-1]} are empty"
+        reason = f"no input for {measure}: {', '.join(cols[:-1])} and {cols[-1]} are empty"
     basis = row.text("count_basis")
     if basis:
         reason += f" [count_basis: {basis}]"

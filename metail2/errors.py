@@ -26,6 +26,8 @@ class Problem:
         The column concerned (``None`` when no single column is).
     message : str
         What is wrong, in words a reviewer can act on.
+    severity : {"error", "warning"}
+        Errors stop pooling; warnings are reported and change nothing.
     """
 
     file: str
@@ -33,6 +35,7 @@ class Problem:
     study_id: str | None
     column: str | None
     message: str
+    severity: str = "error"
 
     def __str__(self) -> str:
         where = self.file if self.line is None else f"{self.file}:{self.line}"
@@ -41,7 +44,7 @@ class Problem:
             parts.append(self.study_id)
         if self.column is not None:
             parts.append(self.column)
-        parts.append(self.message)
+        parts.append(self.message if self.severity == "error" else f"{self.severity}: {self.message}")
         return ": ".join(parts)
 
 

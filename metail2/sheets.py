@@ -1,25 +1,25 @@
 """Extraction sheets: CSV files in ``extraction/``, one row per study.
 
 A :class:`Sheet` keeps every cell exactly as written (text), every column in
-file order (unknown columns included) and, for each row, the line of the file
-where it starts, so every number computed later can point back to its cell.
-Reading uses the standard library's :mod:`csv`; pandas is imported only when
-a DataFrame is asked for (:attr:`Sheet.frame`), which keeps the command line
-fast.
+file order (unknown columns included), each row's line and raw text, and the
+hash of the file it came from. :func:`check_sheet` validates a sheet against
+the schema (:mod:`metail2.schema`) and reports every problem in one pass;
+:func:`write_sheet` writes atomically, byte for byte where nothing changed,
+and refuses to overwrite a file that changed on disk since it was read.
+pandas is imported only when a DataFrame is asked for (:attr:`Sheet.frame`).
 """
 from __future__ import annotations
 
-import csv
-import io
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
+from .csvio import CSVSyntaxError, Record, atomic_write, format_record, sha256, split_records
 from .errors import Problem, SheetError
+from .schema import BY_NAME, COUNT_BASES, REQUIRED, check_cell, parse_number
 
-#: Cells read as "not reported". Anything else that is not a number is an error.
 MISSING = frozenset({"", "NA", "N/A", "na", "n/a"})
 
 
@@ -33,10 +33,14 @@ class Row:
         1-based line of the file where the row starts (header = line 1).
     cells : Mapping[str, str]
         Column name -> cell text, exactly as in the file (read-only).
+    record : Record or None
+        The row's CSV record as read (its raw text and quoting); ``None`` for
+        rows created or changed in memory.
     """
 
     line: int
     cells: Mapping[str, str]
+    record: Record | None = field(default=None, repr=False, compare=False)
 
     @property
     def study_id(self) -> str:
@@ -61,12 +65,29 @@ class Sheet:
     columns : tuple of str
         Header, in file order.
     rows : tuple of Row
-        Data rows in file order; blank lines are skipped.
+        Data rows in file order; blank lines are not rows.
+    header : Record or None
+        The header record as read.
+    newline : str
+        Line ending of the file (``"\\r\\n"`` or ``"\\n"``), kept on write.
+    bom : bool
+        The file started with a UTF-8 byte-order mark.
+    blank_lines : tuple of int
+        Lines that held an empty record (reported as warnings, kept on write).
+    sha256 : str or None
+        Hash of the file's bytes when read; writes refuse to replace a file
+        whose hash changed since.
     """
 
     path: str
     columns: tuple[str, ...]
     rows: tuple[Row, ...]
+    header: Record | None = field(default=None, repr=False, compare=False)
+    newline: str = "\n"
+    bom: bool = False
+    blank_lines: tuple[int, ...] = ()
+    sha256: str | None = field(default=None, repr=False, compare=False)
+    blank_records: tuple[Record, ...] = field(default=(), repr=False, compare=False)
 
     @property
     def frame(self):
@@ -88,6 +109,88 @@ class Sheet:
     def __len__(self) -> int:
         return len(self.rows)
 
+    def with_cells(self, changes: Mapping[tuple[int, str], str]) -> "Sheet":
+        """A new sheet with some cells changed: ``{(row_index, column): text}``.
+
+        Columns not yet in the sheet are appended to the header; rows not
+        touched keep their raw text.
+        """
+        columns = list(self.columns)
+        for _, col in changes:
+            if col not in columns:
+                columns.append(col)
+        rows = list(self.rows)
+        for (i, col), text in changes.items():
+            r = rows[i]
+            if r.cells.get(col, "") == text and col in self.columns:
+                continue
+            cells = dict(r.cells)
+            cells[col] = text
+            rows[i] = Row(r.line, MappingProxyType(cells), _retag(r.record, self.columns, tuple(columns), cells))
+        header = self.header if tuple(columns) == self.columns else None
+        return replace(self, columns=tuple(columns), rows=tuple(rows), header=header)
+
+    def to_csv_text(self) -> str:
+        """The sheet as CSV text: unchanged records byte for byte, changed ones
+        with each field's original quoting, new fields quoted in the file's style."""
+        style = _quote_all_text(self)
+        out = []
+        if self.header is not None and tuple(self.header.fields) == self.columns:
+            out.append(_with_newline(self.header.raw, self.newline))
+        else:
+            out.append(format_record(self.columns, [style] * len(self.columns), self.newline))
+        blanks = {r.line: r for r in self.blank_records}
+        for row in self.rows:
+            while blanks and min(blanks) < row.line:
+                out.append(_with_newline(blanks.pop(min(blanks)).raw, self.newline))
+            out.append(_row_text(row, self.columns, self.newline, style))
+        for line in sorted(blanks):
+            out.append(_with_newline(blanks[line].raw, self.newline))
+        text = "".join(out)
+        last = (self.rows[-1].record if self.rows and self.rows[-1].record else None)
+        if last is not None and not last.raw.endswith(("\n", "\r")) and not self.blank_records:
+            text = text[: -len(self.newline)] if text.endswith(self.newline) else text
+        return text
+
+
+def _with_newline(raw: str, newline: str) -> str:
+    return raw if raw.endswith(("\n", "\r")) else raw + newline
+
+
+def _retag(record: Record | None, old_cols, new_cols, cells) -> Record | None:
+    """Keep the original quoting of each field for a changed row (raw dropped)."""
+    if record is None:
+        return None
+    quoted = dict(zip(old_cols, record.quoted))
+    return Record(tuple(cells.get(c, "") for c in new_cols), tuple(quoted.get(c, False) for c in new_cols), "", record.line)
+
+
+def _quote_all_text(sheet: Sheet) -> bool:
+    """True for sheets whose header is fully quoted (R's write.csv style):
+    then new text cells are quoted and numbers are not."""
+    return bool(sheet.header and sheet.header.quoted and all(sheet.header.quoted))
+
+
+def _row_text(row: Row, columns, newline: str, style: bool) -> str:
+    rec = row.record
+    if rec is not None and rec.raw and tuple(rec.fields) == tuple(row.cells.get(c, "") for c in columns) \
+            and len(rec.fields) == len(columns):
+        return _with_newline(rec.raw, newline)
+    values = [row.cells.get(c, "") for c in columns]
+    if rec is not None and len(rec.quoted) == len(columns):
+        quoted = list(rec.quoted)
+    else:
+        quoted = [style and not _is_number(v) for v in values]
+    return format_record(values, quoted, newline)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+        return text.strip() != ""
+    except ValueError:
+        return False
+
 
 def _cell_text(value: Any) -> str:
     if value is None:
@@ -99,13 +202,17 @@ def _cell_text(value: Any) -> str:
     return str(value)
 
 
-def read_sheet(path: str | os.PathLike) -> Sheet:
+# --------------------------------------------------------------------------- reading
+
+def read_sheet(path: str | os.PathLike, *, validate: bool = True) -> Sheet:
     """Read an extraction sheet (CSV, UTF-8, header row).
 
     Parameters
     ----------
     path : str or path-like
-        The CSV file.
+    validate : bool
+        Run :func:`check_sheet` and raise on any error (warnings are kept in
+        the check, not raised).
 
     Returns
     -------
@@ -114,54 +221,283 @@ def read_sheet(path: str | os.PathLike) -> Sheet:
     Raises
     ------
     SheetError
-        The file is missing, not UTF-8, has no header, a duplicated or empty
-        column name, or a row with more cells than the header.
+        With every problem: unreadable or non-UTF-8 file, malformed CSV, a
+        header with empty or duplicated names, rows with more cells than the
+        header, and (``validate``) every schema error.
     """
     name = os.fspath(path)
     try:
-        raw = open(name, "rb").read()
+        with open(name, "rb") as f:
+            raw = f.read()
     except OSError as exc:
         raise SheetError([Problem(name, None, None, None, f"cannot read file: {exc.strerror}")]) from None
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]  # a UTF-8 byte-order mark, as Excel writes: harmless, dropped
+    sheet = parse_sheet(raw, name)
+    if validate:
+        check_sheet(sheet).raise_for_errors()
+    return sheet
+
+
+def parse_sheet(raw: bytes | str, name: str = "<string>") -> Sheet:
+    """Parse CSV bytes (or text) as a sheet; see :func:`read_sheet`."""
+    digest = sha256(raw if isinstance(raw, bytes) else raw.encode("utf-8"))
+    bom = False
+    if isinstance(raw, bytes):
+        if raw.startswith(b"\xef\xbb\xbf"):
+            raw, bom = raw[3:], True
+        elif raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+            raise SheetError([Problem(name, 1, None, None, "the file is UTF-16 (a byte-order mark says so); "
+                                      "save it as CSV UTF-8")])
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = raw[: exc.start].count(b"\n") + 1
+            raise SheetError([Problem(name, line, None, None,
+                                      f"not valid UTF-8 (byte 0x{raw[exc.start]:02x}); "
+                                      "save the sheet as CSV UTF-8")]) from None
+    else:
+        text = raw
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise SheetError([Problem(name, line, None, None,
-                                  f"not valid UTF-8 (byte 0x{raw[exc.start]:02x}); "
-                                  "save the sheet as CSV UTF-8")]) from None
-    return parse_sheet(text, name)
-
-
-def parse_sheet(text: str, name: str = "<string>") -> Sheet:
-    """Parse CSV text as a sheet; see :func:`read_sheet`."""
-    reader = csv.reader(io.StringIO(text, newline=""))
+        records = split_records(text)
+    except CSVSyntaxError as exc:
+        raise SheetError([Problem(name, exc.line, None, None, f"malformed CSV: {exc.message}")]) from None
+    if not records or records[0].blank:
+        raise SheetError([Problem(name, 1, None, None, "no header row")])
+    header, records = records[0], records[1:]
+    newline = "\r\n" if header.raw.endswith("\r\n") else "\n"
     problems: list[Problem] = []
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise SheetError([Problem(name, None, None, None, "empty file: no header row")]) from None
-    columns = tuple(h.strip() for h in header)
+    columns = tuple(h.strip() for h in header.fields)
     seen: set[str] = set()
-    for c in columns:
+    for c, h in zip(columns, header.fields):
         if not c:
             problems.append(Problem(name, 1, None, None, "empty column name in the header"))
         elif c in seen:
             problems.append(Problem(name, 1, None, c, "column name appears twice in the header"))
+        elif c != h:
+            problems.append(Problem(name, 1, None, c, "stray whitespace around the column name", "warning"))
         seen.add(c)
-    rows = []
-    start = reader.line_num + 1
-    for values in reader:
-        line, start = start, reader.line_num + 1
-        if not any(v.strip() for v in values):
+    rows, blanks = [], []
+    for rec in records:
+        if rec.blank:
+            blanks.append(rec)
             continue
-        if len(values) > len(columns):
-            problems.append(Problem(name, line, None, None,
-                                    f"{len(values)} cells but the header has {len(columns)} columns"))
+        if len(rec.fields) > len(columns):
+            problems.append(Problem(name, rec.line, rec.fields[0].strip() or None, None,
+                                    f"{len(rec.fields)} cells but the header has {len(columns)} columns"))
             continue
-        values = values + [""] * (len(columns) - len(values))
-        rows.append(Row(line=line, cells=MappingProxyType(dict(zip(columns, values)))))
-    if problems:
-        raise SheetError(problems)
-    return Sheet(path=name, columns=columns, rows=tuple(rows))
+        values = list(rec.fields) + [""] * (len(columns) - len(rec.fields))
+        rows.append(Row(rec.line, MappingProxyType(dict(zip(columns, values))), rec))
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        raise SheetError(errors)
+    return Sheet(name, columns, tuple(rows), header, newline, bom, tuple(r.line for r in blanks), digest,
+                 tuple(blanks))
+
+
+# --------------------------------------------------------------------------- checking
+
+FAMILIES: Mapping[str, tuple[str, ...]] = {
+    "two-arm binary (OR, RR, RD)": ("two-arm counts",),
+    "two-arm continuous (MD, SMD)": ("two-arm continuous",),
+    "single-arm (PR, PLO, PFT)": ("single-arm counts",),
+    "survival (HR)": ("O-E and V",),
+    "generic estimate (OR, RR, RD, HR, MD, SMD)": ("estimate and SE", "estimate and 95% CI", "estimate and p"),
+}
+_CHECK_MEASURE = {"two-arm counts": "OR", "two-arm continuous": "MD", "single-arm counts": "PLO",
+                  "O-E and V": "HR", "estimate and SE": "MD", "estimate and 95% CI": "MD", "estimate and p": "MD"}
+
+
+@dataclass(frozen=True)
+class SheetCheck:
+    """What :func:`check_sheet` found.
+
+    Attributes
+    ----------
+    sheet : Sheet
+    problems : tuple of Problem
+        Errors and warnings in file order.
+    poolable : Mapping[str, int]
+        Rows with a complete input group, per measure family.
+    excluded : tuple
+        :class:`~metail2.effects.Excluded` rows with no complete input group.
+    """
+
+    sheet: Sheet
+    problems: tuple[Problem, ...]
+    poolable: Mapping[str, int]
+    excluded: tuple
+
+    @property
+    def errors(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity == "error")
+
+    @property
+    def warnings(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity != "error")
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def raise_for_errors(self) -> None:
+        if self.errors:
+            raise SheetError(self.errors)
+
+    def summary(self) -> str:
+        s = self.sheet
+        lines = [f"{s.path}: {len(s.rows)} rows, {len(self.errors)} errors, {len(self.warnings)} warnings"]
+        for fam, n in self.poolable.items():
+            lines.append(f"  poolable, {fam}: {n}")
+        lines.append(f"  not poolable (no complete input group): {len(self.excluded)}")
+        lines += [f"    {e.study_id} (line {e.source.line}): {e.reason}" for e in self.excluded]
+        return "\n".join(lines)
+
+
+def check_sheet(sheet: Sheet) -> SheetCheck:
+    """Validate a sheet against the schema; every problem in one pass.
+
+    Checks: required columns; every canonical column's cells on their own
+    (numbers, whole counts, ranges, year, PMID, DOI, URL, categories, stray
+    whitespace); each complete input group's values together (totals > 0,
+    events ≤ total, SD/SE/V, CI order and containment, p in (0, 1]); empty,
+    duplicate (per ``outcome`` and ``analysis``) study_id; a row with several
+    complete input groups for the same measure and no ``input`` saying which
+    to use; ``count_basis`` against the counts (a "derived from percentage"
+    row must reproduce ``reported_percent``; "percentage only" and
+    "insufficient" rows must have no ``events``); empty rows and a byte-order
+    mark (warnings).
+    """
+    from .effects import COMPUTE, INPUT_COLUMNS, Excluded, MEASURES, Source, _Bad, _Exclude, why_incomplete
+
+    name = sheet.path
+    problems: list[Problem] = []
+    if sheet.bom:
+        problems.append(Problem(name, 1, None, None, "the file starts with a UTF-8 byte-order mark "
+                                "(as Excel writes); harmless, but other tools may see it in the first column name",
+                                "warning"))
+    for c in REQUIRED:
+        if c not in sheet.columns:
+            problems.append(Problem(name, 1, None, c, "required column is missing"))
+    for line in sheet.blank_lines:
+        problems.append(Problem(name, line, None, None, "empty row", "warning"))
+
+    present = [g for g, cols in INPUT_COLUMNS.items() if all(c in sheet.columns for c in cols)]
+    poolable = {fam: 0 for fam, groups in FAMILIES.items() if any(g in present for g in groups)}
+    excluded = []
+    seen: dict[tuple, int] = {}
+    for row in sheet.rows:
+        sid = row.study_id or None
+        rp: list[Problem] = []
+
+        def add(col, msg, severity="error"):
+            rp.append(Problem(name, row.line, sid, col, msg, severity))
+
+        if "study_id" in sheet.columns and not sid:
+            add("study_id", "empty study_id")
+        elif sid:
+            key = (sid, row.text("outcome"), row.text("analysis"))
+            if key in seen:
+                add("study_id", f"duplicate study_id (first on line {seen[key]})")
+            else:
+                seen[key] = row.line
+        values: dict[str, float] = {}
+        for col in sheet.columns:
+            spec = BY_NAME.get(col)
+            if spec is None:
+                continue
+            text = row.cells.get(col, "")
+            found = check_cell(spec, text)
+            for severity, msg in found:
+                add(col, msg, severity)
+            if spec.numeric and not any(s == "error" for s, _ in found):
+                x = parse_number(text)
+                if x is not None:
+                    values[col] = x
+        bad_cols = {p.column for p in rp if p.severity == "error"}
+        complete = [g for g in present if all(c in values for c in INPUT_COLUMNS[g])]
+        for g in complete:
+            try:
+                COMPUTE[g]({c: values[c] for c in INPUT_COLUMNS[g]}, MEASURES[_CHECK_MEASURE[g]], False)
+            except _Bad as exc:
+                if exc.column not in bad_cols:
+                    add(exc.column, exc.message)
+            except _Exclude:
+                pass
+        generic = [g for g in complete if g.startswith("estimate")]
+        competing = [g for g in complete if g in ("two-arm counts", "two-arm continuous", "O-E and V")]
+        if (len(generic) > 1 or (generic and competing)) and not row.text("input"):
+            add("input", f"several complete input groups for one measure ({', '.join(competing + generic)}): "
+                "name the one to use in column `input`")
+        _check_count_basis(row, values, add)
+        input_cols = {c for g in present for c in INPUT_COLUMNS[g]}
+        has_errors = any(p.severity == "error" and p.column in input_cols for p in rp)
+        if complete and not has_errors:
+            for fam, groups in FAMILIES.items():
+                if fam in poolable and any(g in complete for g in groups):
+                    poolable[fam] += 1
+        elif present and not has_errors:
+            excluded.append(Excluded(sid or "", why_incomplete(row, values, "pooling", present),
+                                     Source(name, row.line)))
+        problems += rp
+    problems.sort(key=lambda p: (p.line or 0))
+    return SheetCheck(sheet, tuple(problems), poolable, tuple(excluded))
+
+
+def _check_count_basis(row: Row, values: Mapping[str, float], add) -> None:
+    basis = row.text("count_basis").lower()
+    if not basis:
+        return
+    if basis.startswith(("percentage only", "insufficient")) and "events" in values:
+        add("count_basis", "says there are no counts, but events is filled")
+    if basis.startswith("derived from percentage"):
+        pct_text = row.text("reported_percent")
+        if not {"events", "total", "reported_percent"} <= set(values):
+            add("count_basis", "derived from percentage needs events, total and reported_percent")
+            return
+        decimals = len(pct_text.split(".")[1]) if "." in pct_text else 0
+        got = 100 * values["events"] / values["total"]
+        if round(got, decimals) != round(values["reported_percent"], decimals):
+            add("events", f"{values['events']:g}/{values['total']:g} = {got:.{decimals + 2}f}% does not reproduce "
+                f"reported_percent {pct_text}")
+
+
+# --------------------------------------------------------------------------- writing
+
+def write_sheet(sheet: Sheet, path: str | os.PathLike | None = None, *, force: bool = False, writer=None) -> None:
+    """Write a sheet atomically (temporary file in the same directory, then
+    ``os.replace``).
+
+    Rows and columns keep their order, unknown columns are kept, unchanged
+    rows are written byte for byte. When writing back to the file the sheet
+    was read from, the write is refused (:class:`~metail2.csvio.StaleFileError`)
+    if that file changed on disk since, unless ``force``.
+    """
+    target = os.fspath(path) if path is not None else sheet.path
+    data = (b"\xef\xbb\xbf" if sheet.bom else b"") + sheet.to_csv_text().encode("utf-8")
+    same = os.path.abspath(target) == os.path.abspath(sheet.path)
+    atomic_write(target, data, expected_sha256=sheet.sha256 if same and not force else None, writer=writer)
+
+
+def new_sheet_columns(measure: str) -> tuple[str, ...]:
+    """Columns of an empty sheet for a measure: identity, the measure's raw
+    input group, the generic columns where the measure accepts them, provenance."""
+    from .effects import INPUT_COLUMNS, get_measure
+
+    m = get_measure(measure)
+    cols = ["study_id", "author", "year", "pmid", "doi", "outcome"]
+    for g in m.inputs:
+        cols += [c for c in INPUT_COLUMNS[g] if c not in cols]
+    if m.name in ("PR", "PLO", "PFT"):
+        cols += ["reported_percent", "count_basis"]
+    if len(m.inputs) > 1:
+        cols.append("input")
+    cols += ["source_url", "source_note"]
+    return tuple(cols)
+
+
+def rows_to_csv(columns: Iterable[str], newline: str = "\n") -> str:
+    cols = list(columns)
+    return format_record(cols, [False] * len(cols), newline)
+
+
+__all__ = ["Row", "Sheet", "SheetCheck", "read_sheet", "parse_sheet", "check_sheet", "write_sheet",
+           "new_sheet_columns", "COUNT_BASES", "FAMILIES"]

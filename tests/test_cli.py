@@ -63,18 +63,18 @@ BROKEN = [
     {"study_id": "fraction", "exp_events": 2.5, "exp_total": 20, "ctrl_events": 8, "ctrl_total": 20},
 ]
 EXPECTED = [
-    ("3", "zero total", "exp_total", "total must be > 0"),
-    ("4", "negative total", "exp_total", "total must be > 0"),
+    ("3", "zero total", "exp_total", "must be > 0 (is 0)"),
+    ("4", "negative total", "exp_total", "must be > 0 (is -5)"),
     ("5", "events > total", "exp_events", "events (12) exceed exp_total (10)"),
     ("6", "text", "exp_events", "'four' is not a number"),
-    ("7", "thousands", "exp_total", "no thousands separators"),
-    ("8", "negative se", "se", "SE must be > 0"),
+    ("7", "thousands", "exp_total", "thousands separator"),
+    ("8", "negative se", "se", "must be > 0 (is -0.1)"),
     ("9", "ci reversed", "ci_lower", "must be below ci_upper"),
     ("10", "ci excludes estimate", "estimate", "lies outside its CI"),
     ("11", "p above 1", "p_value", "p must be in (0, 1]"),
     ("12", "p zero", "p_value", "p must be in (0, 1]"),
     ("13", "ok", "study_id", "duplicate study_id (first on line 2)"),
-    ("14", "fraction", "exp_events", "a count must be a whole number"),
+    ("14", "fraction", "exp_events", "must be a whole number"),
 ]
 
 
@@ -101,13 +101,13 @@ def test_negative_sd(write_sheet, capsys):
     path = write_sheet([{"study_id": "a", "exp_mean": 1, "exp_sd": -2, "exp_total": 10,
                          "ctrl_mean": 0, "ctrl_sd": 1, "ctrl_total": 10}])
     code, _, err = run(["pool", str(path), "--measure", "MD"], capsys)
-    assert code == 2 and f"{path}:2: a: exp_sd: SD must be >= 0 (is -2)" in err
+    assert code == 2 and f"{path}:2: a: exp_sd: must be >= 0 (is -2)" in err
 
 
 def test_negative_variance(write_sheet, capsys):
     path = write_sheet([{"study_id": "a", "o_minus_e": 1, "variance": -2}])
     code, _, err = run(["pool", str(path), "--measure", "HR"], capsys)
-    assert code == 2 and f"{path}:2: a: variance: V must be > 0" in err
+    assert code == 2 and f"{path}:2: a: variance: must be > 0 (is -2)" in err
 
 
 def test_no_usable_study(write_sheet, capsys):

@@ -84,9 +84,23 @@ def test_rows_mix_input_groups_and_record_which_was_used(write_sheet):
     rows = [two_arm(4, 20, 8, 20, "counts"),
             {"study_id": "ci only", "estimate": 0.5, "ci_lower": 0.25, "ci_upper": 1.0},
             {"study_id": "both", **{k: v for k, v in two_arm(2, 10, 4, 10).items() if k != "study_id"},
-             "estimate": 0.5, "se": 0.3}]
+             "estimate": 0.5, "se": 0.3, "input": "estimate and SE"}]
     e = escalc(write_sheet(rows), "OR")
-    assert [s.input for s in e.studies] == ["two-arm counts", "estimate and 95% CI", "two-arm counts"]
+    assert [s.input for s in e.studies] == ["two-arm counts", "estimate and 95% CI", "estimate and SE"]
+    assert e.studies[2].yi == approx(math.log(0.5))
+
+
+def test_competing_input_groups_without_input_column_are_an_error(write_sheet):
+    row = {**two_arm(2, 10, 4, 10, "both"), "estimate": 0.5, "se": 0.3}
+    with pytest.raises(SheetError, match="both: input: several complete input groups for one measure "
+                       r"\(two-arm counts, estimate and SE\)"):
+        escalc(write_sheet([row]), "OR")
+
+
+def test_input_the_measure_cannot_use_is_an_error(write_sheet):
+    row = {"study_id": "a", "events": 2, "total": 10, "input": "estimate and SE"}
+    with pytest.raises(SheetError, match="input 'estimate and SE' cannot give PLO"):
+        escalc(write_sheet([row]), "PLO")
 
 
 def test_incomplete_row_is_excluded_with_reason_and_count_basis(write_sheet):

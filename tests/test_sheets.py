@@ -32,7 +32,7 @@ def test_bom_is_accepted(tmp_path):
 def test_row_with_too_many_cells_is_reported(tmp_path):
     p = tmp_path / "s.csv"
     p.write_text("study_id,events\na,1,5\n", encoding="utf-8")
-    with pytest.raises(SheetError, match=r"s.csv:2: 3 cells but the header has 2 columns"):
+    with pytest.raises(SheetError, match=r"s.csv:2: a: 3 cells but the header has 2 columns"):
         read_sheet(p)
 
 
