@@ -51,6 +51,32 @@ def build_parser() -> argparse.ArgumentParser:
     pool.add_argument("--drop00", action="store_true",
                       help="drop double-zero two-arm tables (RevMan) instead of keeping them with the 1/2 correction")
     pool.add_argument("--json", action="store_true", help="print the result JSON")
+
+    sheet = sub.add_parser("sheet", help="check, create, reconcile and convert extraction sheets")
+    ss = sheet.add_subparsers(dest="sheet_command", metavar="SHEET_COMMAND", parser_class=_Parser)
+    ss.required = True
+    check = ss.add_parser("check", help="report every problem of one or more sheets")
+    check.add_argument("sheets", nargs="+", metavar="SHEET")
+    new = ss.add_parser("new", help="write an empty sheet with the columns a measure needs")
+    new.add_argument("file", metavar="FILE")
+    new.add_argument("--measure", required=True, type=str.upper, choices=MEASURES, metavar="M")
+    new.add_argument("--force", action="store_true", help="replace an existing file")
+    ss.add_parser("codebook", help="print the codebook (Markdown) generated from the schema")
+    rec = ss.add_parser("reconcile", help="compare two reviewers' sheets cell by cell")
+    rec.add_argument("a", metavar="A.csv")
+    rec.add_argument("b", metavar="B.csv")
+    rec.add_argument("--out", metavar="OUT.csv", help="write the reconciled sheet (conflicts marked)")
+    rec.add_argument("--force", action="store_true", help="replace an existing OUT")
+    exp = ss.add_parser("export", help="write a sheet as an Excel workbook")
+    exp.add_argument("sheet", metavar="SHEET")
+    exp.add_argument("--xlsx", required=True, metavar="OUT.xlsx")
+    exp.add_argument("--force", action="store_true", help="replace an existing OUT")
+    imp = ss.add_parser("import", help="write an Excel workbook back as a CSV sheet")
+    imp.add_argument("xlsx", metavar="IN.xlsx")
+    imp.add_argument("--csv", required=True, metavar="OUT.csv")
+    imp.add_argument("--force", action="store_true", help="replace an existing OUT")
+    fr = ss.add_parser("from-records", help="prefill identity columns from the records store (not yet)")
+    fr.add_argument("rest", nargs="*")
     return p
 
 
@@ -91,7 +117,115 @@ def main(argv: list[str] | None = None) -> int:
         return int(exc.code or 0)
     if args.command == "pool":
         return _pool(args)
+    if args.command == "sheet":
+        from .errors import SheetError
+
+        try:
+            return SHEET_COMMANDS[args.sheet_command](args)
+        except SheetError as exc:
+            for problem in exc.problems:
+                print(str(problem), file=sys.stderr)
+            return 2
     return 2  # pragma: no cover
+
+
+def _refuse_existing(path: str, force: bool) -> bool:
+    import os
+
+    if os.path.exists(path) and not force:
+        print(f"{path}: exists; pass --force to replace it", file=sys.stderr)
+        return True
+    return False
+
+
+def _sheet_check(args) -> int:
+    from .errors import SheetError
+    from .sheets import check_sheet, read_sheet
+
+    worst = 0
+    for path in args.sheets:
+        try:
+            result = check_sheet(read_sheet(path, validate=False))
+        except SheetError as exc:
+            for problem in exc.problems:
+                print(problem)
+            print(f"{path}: cannot be read")
+            worst = 2
+            continue
+        for problem in result.problems:
+            print(problem)
+        print(result.summary())
+        if not result.ok:
+            worst = 2
+    return worst
+
+
+def _sheet_new(args) -> int:
+    from .csvio import atomic_write
+    from .sheets import new_sheet_columns, rows_to_csv
+
+    if _refuse_existing(args.file, args.force):
+        return 2
+    cols = new_sheet_columns(args.measure)
+    atomic_write(args.file, rows_to_csv(cols).encode("utf-8"))
+    print(f"{args.file}: empty {args.measure} sheet with columns {', '.join(cols)}")
+    return 0
+
+
+def _sheet_codebook(args) -> int:
+    from .schema import codebook_markdown
+
+    print(codebook_markdown(), end="")
+    return 0
+
+
+def _sheet_reconcile(args) -> int:
+    from .reconcile import reconcile
+    from .sheets import read_sheet, write_sheet
+
+    a, b = read_sheet(args.a, validate=False), read_sheet(args.b, validate=False)
+    r = reconcile(a, b)
+    for d in r.disagreements:
+        print(d)
+    print(f"{r.cells_compared} cells compared: {len(r.disagreements)} disagreements, "
+          f"{len(r.conflicts)} conflicts for a human")
+    if args.out:
+        if _refuse_existing(args.out, args.force):
+            return 2
+        write_sheet(r.merged, args.out, force=True)
+        print(f"reconciled sheet written to {args.out}"
+              + (" (conflicts marked 'CONFLICT: A=… | B=…')" if r.conflicts else ""))
+    return 1 if r.conflicts else 0
+
+
+def _sheet_export(args) -> int:
+    from .excel import export_xlsx
+    from .sheets import read_sheet
+
+    if _refuse_existing(args.xlsx, args.force):
+        return 2
+    export_xlsx(read_sheet(args.sheet, validate=False), args.xlsx)
+    print(f"{args.sheet} -> {args.xlsx}")
+    return 0
+
+
+def _sheet_import(args) -> int:
+    from .excel import xlsx_to_csv
+
+    xlsx_to_csv(args.xlsx, args.csv, force=args.force)
+    print(f"{args.xlsx} -> {args.csv}")
+    return 0
+
+
+def _sheet_from_records(args) -> int:
+    print("metail2: error: 'sheet from-records' needs the PubMed records store, which has not landed yet",
+          file=sys.stderr)
+    return 2
+
+
+SHEET_COMMANDS = {"check": _sheet_check, "new": _sheet_new, "codebook": _sheet_codebook,
+                  "reconcile": _sheet_reconcile, "export": _sheet_export, "import": _sheet_import,
+                  "from-records": _sheet_from_records}
 
 
 def run() -> None:  # console entry point

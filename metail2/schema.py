@@ -134,6 +134,8 @@ def parse_number(text: str) -> float | None:
         x = float(t)
     except ValueError:
         hint = ""
+        if t.startswith("CONFLICT:"):
+            raise ValueError(f"unresolved reconciliation conflict ({t[9:].strip()}): keep one value") from None
         if re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?", t):
             hint = " (thousands separator: write 1200, not 1,200)"
         elif "," in t:

@@ -119,24 +119,36 @@ class Sheet:
         for _, col in changes:
             if col not in columns:
                 columns.append(col)
+        columns = tuple(columns)
+        style = _quote_all_text(self)
         rows = list(self.rows)
+        touched = set()
         for (i, col), text in changes.items():
             r = rows[i]
             if r.cells.get(col, "") == text and col in self.columns:
                 continue
             cells = dict(r.cells)
             cells[col] = text
-            rows[i] = Row(r.line, MappingProxyType(cells), _retag(r.record, self.columns, tuple(columns), cells))
-        header = self.header if tuple(columns) == self.columns else None
-        return replace(self, columns=tuple(columns), rows=tuple(rows), header=header)
+            rows[i] = Row(r.line, MappingProxyType(cells), r.record)
+            touched.add(i)
+        for i, r in enumerate(rows):
+            if i in touched or columns != self.columns:
+                rows[i] = Row(r.line, r.cells, _retag(r.record, self.columns, columns, r.cells, style))
+        header = self.header
+        if columns != self.columns and header is not None:
+            flags = dict(zip(self.columns, header.quoted))
+            header = Record(columns, tuple(flags.get(c, style) for c in columns), "", 1)
+        return replace(self, columns=columns, rows=tuple(rows), header=header)
 
     def to_csv_text(self) -> str:
         """The sheet as CSV text: unchanged records byte for byte, changed ones
         with each field's original quoting, new fields quoted in the file's style."""
         style = _quote_all_text(self)
         out = []
-        if self.header is not None and tuple(self.header.fields) == self.columns:
+        if self.header is not None and self.header.raw and tuple(self.header.fields) == self.columns:
             out.append(_with_newline(self.header.raw, self.newline))
+        elif self.header is not None and tuple(self.header.fields) == self.columns:
+            out.append(format_record(self.columns, self.header.quoted, self.newline))
         else:
             out.append(format_record(self.columns, [style] * len(self.columns), self.newline))
         blanks = {r.line: r for r in self.blank_records}
@@ -157,18 +169,22 @@ def _with_newline(raw: str, newline: str) -> str:
     return raw if raw.endswith(("\n", "\r")) else raw + newline
 
 
-def _retag(record: Record | None, old_cols, new_cols, cells) -> Record | None:
-    """Keep the original quoting of each field for a changed row (raw dropped)."""
+def _retag(record: Record | None, old_cols, new_cols, cells, style: bool) -> Record | None:
+    """Keep the original quoting of each field for a changed row (raw dropped);
+    a new field is quoted in the file's style."""
     if record is None:
         return None
     quoted = dict(zip(old_cols, record.quoted))
-    return Record(tuple(cells.get(c, "") for c in new_cols), tuple(quoted.get(c, False) for c in new_cols), "", record.line)
+    values = tuple(cells.get(c, "") for c in new_cols)
+    flags = tuple(quoted[c] if c in quoted else (style and v != "" and not _is_number(v))
+                  for c, v in zip(new_cols, values))
+    return Record(values, flags, "", record.line)
 
 
 def _quote_all_text(sheet: Sheet) -> bool:
     """True for sheets whose header is fully quoted (R's write.csv style):
     then new text cells are quoted and numbers are not."""
-    return bool(sheet.header and sheet.header.quoted and all(sheet.header.quoted))
+    return bool(sheet.header is not None and sheet.header.quoted and all(sheet.header.quoted))
 
 
 def _row_text(row: Row, columns, newline: str, style: bool) -> str:
