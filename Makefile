@@ -20,6 +20,8 @@ $(VENV)/.installed-test: $(VENV)/.installed
 
 demo: $(VENV)/.installed
 	$(BIN)/metail2 pool $(SHEET) --measure PLO --by route
+	$(BIN)/metail2 plot $(SHEET) --measure PLO --by route --prediction \
+	    -o out/il2_response_by_route.png -o out/il2_response_by_route.svg
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -q

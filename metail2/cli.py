@@ -37,6 +37,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
     pool = sub.add_parser("pool", help="pool an extraction sheet", description=(
         "Compute effect sizes from an extraction sheet and pool them. Default: REML with a z test."))
+    _pool_args(pool)
+    pool.add_argument("--json", action="store_true", help="print the result JSON")
+    return _more(p, sub)
+
+
+def _pool_args(pool) -> None:
     pool.add_argument("sheet", metavar="SHEET", help="extraction sheet (CSV)")
     pool.add_argument("--measure", required=True, type=str.upper, choices=MEASURES, metavar="M",
                       help="effect measure: " + ", ".join(MEASURES))
@@ -50,7 +56,25 @@ def build_parser() -> argparse.ArgumentParser:
                       help="separate tau² per subgroup (default) or one model with the subgroup factor")
     pool.add_argument("--drop00", action="store_true",
                       help="drop double-zero two-arm tables (RevMan) instead of keeping them with the 1/2 correction")
-    pool.add_argument("--json", action="store_true", help="print the result JSON")
+
+
+def _more(p, sub):
+    plot = sub.add_parser("plot", help="draw a forest plot of a sheet", description=(
+        "Pool a sheet as `metail2 pool` does and draw its forest plot (PNG at 300 dpi, SVG or PDF "
+        "with editable text)."))
+    _pool_args(plot)
+    plot.add_argument("-o", "--output", action="append", required=True, metavar="FILE",
+                      help="output file (.png, .svg or .pdf); repeat for several")
+    plot.add_argument("--style", default="revman", choices=("revman", "jama"))
+    plot.add_argument("--prediction", action="store_true", help="draw prediction intervals")
+    plot.add_argument("--favours-left", default="", metavar="TEXT")
+    plot.add_argument("--favours-right", default="", metavar="TEXT")
+    plot.add_argument("--decimals", type=int, default=None)
+    plot.add_argument("--title", default=None)
+    fun = sub.add_parser("funnel", help="draw a funnel plot of a sheet")
+    _pool_args(fun)
+    fun.add_argument("-o", "--output", action="append", required=True, metavar="FILE")
+    fun.add_argument("--contours", action="store_true", help="contour-enhanced (p < 0.01, 0.05, 0.1)")
 
     sheet = sub.add_parser("sheet", help="check, create, reconcile and convert extraction sheets")
     ss = sheet.add_subparsers(dest="sheet_command", metavar="SHEET_COMMAND", parser_class=_Parser)
@@ -80,23 +104,58 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _pool(args) -> int:
+def _pooled(args):
+    """Pool as the command line asks; (result, exit code)."""
     from .errors import SheetError
     from .pooling import pool
 
     if args.method in LATER:
         print(f"metail2: error: method {args.method} ({LATER[args.method]}) is not available yet; "
               "use FE or a tau² estimator", file=sys.stderr)
-        return 2
+        return None, 2
     with warnings.catch_warnings(record=True):
         warnings.simplefilter("always")
         try:
-            result = pool(args.sheet, args.measure, args.method, args.test, by=args.by,
-                          subgroup_tau2=args.subgroup_tau2, drop00=args.drop00)
+            return pool(args.sheet, args.measure, args.method, args.test, by=args.by,
+                        subgroup_tau2=args.subgroup_tau2, drop00=args.drop00), 0
         except SheetError as exc:
             for problem in exc.problems:
                 print(str(problem), file=sys.stderr)
+            return None, 2
+
+
+def _plot(args) -> int:
+    result, code = _pooled(args)
+    if result is None:
+        return code
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from .plots import forest, funnel
+
+    if args.command == "plot":
+        drawn = forest(result, style=args.style, prediction=args.prediction,
+                       favours=(args.favours_left, args.favours_right), decimals=args.decimals, title=args.title)
+    else:
+        drawn = funnel(result, contours=args.contours)
+    for out in args.output:
+        if not out.lower().endswith((".png", ".svg", ".pdf")):
+            print(f"metail2: error: {out}: use a .png, .svg or .pdf file name", file=sys.stderr)
             return 2
+        import os
+
+        os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+        drawn.savefig(out)
+        print(f"wrote {out}")
+    for w in result.warnings:
+        print(f"metail2: warning: {w}", file=sys.stderr)
+    return 0
+
+
+def _pool(args) -> int:
+    result, code = _pooled(args)
+    if result is None:
+        return code
     if args.json:
         for w in result.warnings:
             print(f"metail2: warning: {w}", file=sys.stderr)
@@ -117,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
         return int(exc.code or 0)
     if args.command == "pool":
         return _pool(args)
+    if args.command in ("plot", "funnel"):
+        return _plot(args)
     if args.command == "sheet":
         from .errors import SheetError
 
