@@ -29,6 +29,7 @@ test: $(VENV)/.installed-test
 bench: $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python benchmarks/bench_pool.py
+	$(BIN)/python benchmarks/bench_parse.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

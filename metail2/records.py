@@ -2,7 +2,7 @@
 
 ``iter_pubmed_xml`` parses a PubmedArticleSet with bounded memory
 (``iterparse``, each article cleared once read), with no DTD or network
-access and entity declarations refused (defusedxml). Only an article's own
+access and entity declarations refused (:func:`refuse_entities`). Only an article's own
 identifiers are taken: the PMID is ``MedlineCitation/PMID`` and the DOI and
 PMCID come from the article's ``ELocationID`` or its ``PubmedData/ArticleIdList``,
 never from ``ReferenceList``, ``CommentsCorrections`` or any other nested
@@ -228,63 +228,144 @@ def sniff_xml(head: bytes, name: str) -> None:
         raise NotXMLError(f"{name}: not XML (starts with {head.lstrip()[:40]!r})")
 
 
-def iter_pubmed_xml(source, issues: list[ParseIssue] | None = None) -> Iterator[Record | Deletion]:
+_START = re.compile(r"<(PubmedArticle|PubmedBookArticle|DeleteCitation)[\s>]")
+
+
+def _without_references(text: str) -> str:
+    """The record without its ``ReferenceList`` blocks (cited works: never the
+    record's own data, often most of its size), so parsing does less work.
+    The record's ``raw`` keeps them."""
+    start = text.find("<ReferenceList")
+    if start < 0:
+        return text
+    end = text.rfind("</ReferenceList>")
+    if end < start:
+        return text
+    return text[:start] + text[end + len("</ReferenceList>"):]
+
+
+def _elements(buf: str) -> Iterator[tuple[int, int]]:
+    """(start, end) of each whole top-level record element in ``buf`` (a
+    record's tag never nests inside itself, so its first end tag closes it)."""
+    pos = 0
+    while True:
+        m = _START.search(buf, pos)
+        if m is None:
+            return
+        close = buf.find(f"</{m.group(1)}", m.end())
+        if close < 0:
+            return
+        stop = buf.find(">", close)
+        if stop < 0:
+            return
+        yield m.start(), stop + 1
+        pos = stop + 1
+
+
+def iter_pubmed_xml(source, issues: list[ParseIssue] | None = None, chunk_size: int = 1 << 20
+                    ) -> Iterator[Record | Deletion]:
     """Stream the records of a PubmedArticleSet (file path, bytes or binary stream).
 
-    Yields :class:`Record` and :class:`Deletion` values as each element ends;
-    memory stays flat however large the file. A record without a PMID is
-    skipped (an issue says so); a file that stops being well-formed stops
-    the stream after the last whole record, with an issue naming the line and
-    the last PMID read. An ``<ERROR>`` reply (eFetchResult) raises
-    ``RuntimeError``; a reply that is not XML raises :class:`NotXMLError`.
+    Yields :class:`Record` and :class:`Deletion` values one top-level element
+    at a time: the file is read in chunks, each ``PubmedArticle``,
+    ``PubmedBookArticle`` or ``DeleteCitation`` is cut out as the exact text
+    it was sent as (kept as the record's ``raw``) and parsed on its own with
+    the C-accelerated ElementTree, so memory stays flat however large the
+    file. A record that is not well-formed, or has no PMID, is skipped with
+    an issue naming its position and PMID; a file cut off mid-record ends the
+    stream after the last whole record with an issue naming the line. An
+    ``<ERROR>`` reply (eFetchResult) raises ``RuntimeError``; a reply that is
+    not XML raises :class:`NotXMLError`.
     """
-    from defusedxml.ElementTree import iterparse
-    from xml.etree.ElementTree import ParseError, tostring
+    import codecs
+    from xml.etree.ElementTree import ParseError, fromstring
 
     issues = issues if issues is not None else []
     f, name, close = _open(source)
     try:
-        head = f.read(512)
+        head = f.read(65536)
         sniff_xml(head, name)
-        stream = io.BufferedReader(_Prefixed(head, f))
-        depth = 0
-        root = None
-        last = None
+        refuse_entities(head, name)
+        root_tag = re.search(rb"<([A-Za-z][\w.-]*)", re.sub(rb"<[?!][^>]*>", b"", head))
+        if root_tag and root_tag.group(1) != b"PubmedArticleSet":
+            body = head + f.read()
+            try:
+                root = fromstring(body)
+            except ParseError as exc:
+                issues.append(ParseIssue(name, f"line {exc.position[0]}", f"malformed or truncated XML: {exc}"))
+                return
+            errs = [_text(e) for e in root.iter("ERROR")]
+            if errs or root.tag in ("eFetchResult", "ERROR"):
+                raise RuntimeError(f"{name}: NCBI error: {'; '.join(e for e in errs if e) or _text(root)}")
+            raise ValueError(f"{name}: not a PubmedArticleSet (the root element is <{root.tag}>)")
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        buf = decoder.decode(head)
+        line = 1
         position = 0
-        it = iterparse(stream, events=("start", "end"), forbid_dtd=False, forbid_entities=True,
-                       forbid_external=True)
-        try:
-            for event, el in it:
-                if event == "start":
-                    depth += 1
-                    if depth == 1:
-                        root = el
+        last = None
+        seen_end = False
+        eof = False
+        while True:
+            pos = 0
+            for start, stop in _elements(buf):
+                text = buf[start:stop]
+                line_at = line + buf.count("\n", pos, start)
+                pos = stop
+                line = line_at + text.count("\n")
+                position += 1
+                try:
+                    el = fromstring(_without_references(text))
+                except ParseError as exc:
+                    pmid = re.search(r"<PMID[^>]*>\s*(\d+)", text)
+                    issues.append(ParseIssue(name, f"record {position} (line {line_at}"
+                                             + (f", PMID {pmid.group(1)})" if pmid else ")"),
+                                             f"malformed record skipped: {exc}"))
                     continue
-                depth -= 1
-                if depth == 1 and root is not None:
-                    if root.tag == "eFetchResult" or el.tag == "ERROR":
-                        raise RuntimeError(f"{name}: NCBI error: {_text(el)}")
-                    if el.tag in ("PubmedArticle", "PubmedBookArticle"):
-                        position += 1
-                        rec = parse_article(el, tostring(el, encoding="unicode"))
-                        if rec.pmid is None:
-                            issues.append(ParseIssue(name, f"record {position}", "no PMID: skipped"))
-                        else:
-                            last = rec.pmid
-                            yield rec
-                    elif el.tag == "DeleteCitation":
-                        yield Deletion(tuple(p.text.strip() for p in el.findall("PMID") if p.text))
-                    root.remove(el)  # keeps memory flat: the root holds no finished article
-                    el.clear()
-                elif depth == 0 and el.tag in ("eFetchResult", "ERROR") and _text(el):
-                    raise RuntimeError(f"{name}: NCBI error: {_text(el)}")
-        except ParseError as exc:
-            line = getattr(exc, "position", (None,))[0]
+                if el.tag == "DeleteCitation":
+                    yield Deletion(tuple(p.text.strip() for p in el.findall("PMID") if p.text))
+                    continue
+                rec = parse_article(el, text)
+                if rec.pmid is None:
+                    issues.append(ParseIssue(name, f"record {position} (line {line_at})", "no PMID: skipped"))
+                    continue
+                last = rec.pmid
+                yield rec
+            rest = buf[pos:]
+            if eof:
+                if "</PubmedArticleSet>" in rest:
+                    seen_end = True
+                break
+            data = f.read(chunk_size)
+            if not data:
+                eof = True
+                rest += decoder.decode(b"", final=True)
+            else:
+                rest += decoder.decode(data)
+            buf = rest
+        tail = _START.search(buf)
+        if tail or not seen_end:
+            where = f"line {line + buf.count(chr(10), 0, tail.start()) if tail else line}"
             after = f" (after PMID {last})" if last else ""
-            issues.append(ParseIssue(name, f"line {line}", f"malformed or truncated XML{after}: {exc}"))
+            issues.append(ParseIssue(name, where, f"malformed or truncated XML{after}: "
+                                     + ("a record is cut off" if tail else "no closing </PubmedArticleSet>")))
     finally:
         if close:
             f.close()
+
+
+def refuse_entities(head: bytes, name: str) -> None:
+    """Refuse a document whose prolog declares entities.
+
+    Entity declarations can only appear in the DOCTYPE's internal subset,
+    before the root element, so the prolog is all that needs reading; NCBI's
+    replies have none. External DTDs are never fetched (expat does not load
+    them), so parsing needs no network and expands no entity it was not
+    given, and the C-accelerated ``iterparse`` can be used.
+    """
+    root = re.search(rb"<(?![?!])", head)
+    prolog = head[: root.start()] if root else head
+    if b"<!ENTITY" in prolog:
+        raise ValueError(f"{name}: the document declares XML entities; refused (entity expansion is disabled)")
 
 
 class _Prefixed(io.RawIOBase):

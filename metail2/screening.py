@@ -198,7 +198,7 @@ def prisma_counts(store: Store) -> Prisma:
     for s in db.execute("SELECT id, source, query, database FROM searches ORDER BY id"):
         n = db.execute("SELECT COUNT(*) FROM search_records WHERE search_id=?", (s["id"],)).fetchone()[0]
         label = f"PubMed (search {s['id']}: {s['query']})" if s["source"] == "pubmed" else \
-            f"{os.path.basename(s['query'])} ({s['database']})"
+            f"file {os.path.basename(s['query'])} ({s['database']}, import {s['id']})"
         identified[label] = n
     total = sum(identified.values())
     unique = db.execute("SELECT COUNT(*) FROM records WHERE duplicate_of IS NULL AND deleted=0").fetchone()[0]
