@@ -143,8 +143,13 @@ def _more(p, sub):
     imp.add_argument("xlsx", metavar="IN.xlsx")
     imp.add_argument("--csv", required=True, metavar="OUT.csv")
     imp.add_argument("--force", action="store_true", help="replace an existing OUT")
-    fr = ss.add_parser("from-records", help="prefill identity columns from the records store (not yet)")
-    fr.add_argument("rest", nargs="*")
+    fr = ss.add_parser("from-records", help="prefill a new sheet's identity columns from the records store")
+    fr.add_argument("file", metavar="FILE")
+    fr.add_argument("--db", required=True, metavar="REVIEW.sqlite")
+    fr.add_argument("--measure", required=True, type=str.upper, choices=MEASURES, metavar="M")
+    fr.add_argument("--all", action="store_true",
+                    help="every unique record, not only those included at full-text screening")
+    fr.add_argument("--force", action="store_true", help="replace an existing file")
     return p
 
 
@@ -332,9 +337,34 @@ def _sheet_import(args) -> int:
 
 
 def _sheet_from_records(args) -> int:
-    print("metail2: error: 'sheet from-records' needs the PubMed records store, which has not landed yet",
-          file=sys.stderr)
-    return 2
+    from .csvio import atomic_write, format_record
+    from .screening import final_decisions
+    from .sheets import new_sheet_columns
+
+    if _refuse_existing(args.file, args.force):
+        return 2
+    with _store(args.db) as store:
+        recs = store.records()
+        if not args.all:
+            keep = {k for k, v in final_decisions(store, "full-text").items() if v == "include"}
+            recs = [r for r in recs if r["id"] in keep]
+    cols = new_sheet_columns(args.measure)
+    seen: dict[str, int] = {}
+    lines = [format_record(cols, [False] * len(cols), "\n")]
+    for r in sorted(recs, key=lambda r: (r["authors"][0] if r["authors"] else "", r["year"] or 0)):
+        first = r["authors"][0].rsplit(" ", 1)[0] if r["authors"] else "Anonymous"
+        sid = f"{first} {r['year'] or ''}".strip()
+        seen[sid] = seen.get(sid, 0) + 1
+        if seen[sid] > 1:
+            sid += "abcdefghijklmnopqrstuvwxyz"[seen[sid] - 1] if seen[sid] <= 26 else f" ({seen[sid]})"
+        author = ", ".join(r["authors"][:3]) + (" et al." if len(r["authors"]) > 3 else "")
+        cells = {"study_id": sid, "author": author, "year": str(r["year"] or ""), "pmid": r["pmid"] or "",
+                 "doi": r["doi"] or ""}
+        values = [cells.get(c, "") for c in cols]
+        lines.append(format_record(values, [False] * len(cols), "\n"))
+    atomic_write(args.file, "".join(lines).encode("utf-8"))
+    print(f"{args.file}: {len(lines) - 1} studies prefilled ({'all records' if args.all else 'included at full text'})")
+    return 0
 
 
 SHEET_COMMANDS = {"check": _sheet_check, "new": _sheet_new, "codebook": _sheet_codebook,

@@ -142,3 +142,23 @@ def test_ris_import_and_broken_record(tmp_path):
     assert recs[0].title == "Interleukin-2 and 5-FU" and recs[0].authors == ("Okuno K",)
     assert recs[0].doi == "10.1000/abc" and recs[0].year == 1999
     assert len(recs) + len(issues) == 2
+
+
+def test_recorded_esearch_replies_parse():
+    from metail2.pubmed import _parse_esearch
+
+    r1 = _parse_esearch((NCBI / "esearch1.xml").read_bytes())
+    assert r1.count == 63 and len(r1.ids) == 20 and r1.webenv is None
+    r2 = _parse_esearch((NCBI / "esearch2.xml").read_bytes())
+    assert r2.count == 42249 and len(r2.ids) == 100 and r2.webenv == "MCID_6927d6e7fee3e90f880ec190"
+    assert r2.query_key == "1"
+    r3 = _parse_esearch((NCBI / "esearch3.xml").read_bytes())
+    assert r3.count == 2651 and len(r3.ids) == 6
+    r8 = _parse_esearch((NCBI / "esearch8.xml").read_bytes())
+    assert r8.count == 0 and r8.ids == ()
+
+
+def test_truncated_einfo_is_reported_not_crashed():
+    issues: list[ParseIssue] = []
+    assert list(iter_pubmed_xml(NCBI / "einfo4.xml", issues)) == []
+    assert "truncated" in issues[0].message

@@ -84,3 +84,22 @@ def test_xlsx_screening_sheet(tmp_path, capsys):
     wb.save(x)
     assert main(["screen", "import", str(x), "--db", db, "--reviewer", "A"]) == 0
     assert "2 decisions by A stored" in capsys.readouterr().out
+
+
+def test_sheet_from_records_prefills_identity_columns(tmp_path, capsys):
+    from metail2.sheets import check_sheet, read_sheet
+
+    db = str(tmp_path / "s.sqlite")
+    main(["records", "import", str(NCBI / "pubmed4.xml"), str(NCBI / "pubmed1.xml"), "--db", db])
+    out = tmp_path / "sheet.csv"
+    assert main(["sheet", "from-records", str(out), "--db", db, "--measure", "PLO", "--all"]) == 0
+    s = read_sheet(out)
+    rows = {r.study_id: r for r in s.rows}
+    assert set(rows) == {"Bao 2017", "Olivero 1990", "Strekas 1976"}
+    assert rows["Bao 2017"].cells["pmid"] == "27797938" and rows["Bao 2017"].cells["doi"] == "10.1136/gutjnl-2016-312510"
+    assert rows["Bao 2017"].cells["author"].endswith("et al.")
+    assert check_sheet(s).ok
+    # without --all: only records included at full-text screening (none yet)
+    out2 = tmp_path / "included.csv"
+    assert main(["sheet", "from-records", str(out2), "--db", db, "--measure", "OR"]) == 0
+    assert len(read_sheet(out2).rows) == 0
