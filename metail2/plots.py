@@ -23,8 +23,7 @@ from __future__ import annotations
 import math
 import os
 import textwrap
-from dataclasses import dataclass, field, replace
-from typing import Sequence
+from dataclasses import dataclass, replace
 
 #: Styles: a RevMan 5-like default and a JAMA-like preset.
 
@@ -482,8 +481,8 @@ def forest(result, ax=None, *, style: str | ForestStyle = "revman", prediction: 
         idx = [j for j, s in enumerate(supers) if s == sup]
         a, b = left_x[idx[0]][0], left_x[idx[-1]][0] + left_x[idx[-1]][1]
         ax.text(ax_x((a + b) / 2), upper, sup, transform=tr, fontweight="bold", ha="center", **text_kw)
-    for j, (x0, w) in enumerate(right_x):
-        ax.text(ax_x(x0 + w), top, right_heads[j], transform=tr, fontweight="bold", ha="right", **text_kw)
+    for (x0, w), head in zip(right_x, right_heads):
+        ax.text(ax_x(x0 + w), top, head, transform=tr, fontweight="bold", ha="right", **text_kw)
     ax.text(0.5, upper, plot_head[0], transform=tr, fontweight="bold", ha="center", **text_kw)
     ax.text(0.5, top, plot_head[1], transform=tr, fontweight="bold", ha="center", **text_kw)
     if st.header_rule:
@@ -496,13 +495,11 @@ def forest(result, ax=None, *, style: str | ForestStyle = "revman", prediction: 
             if not t:
                 continue
             x0, w = left_x[j]
-            indent = 0 if r.kind in ("header", "subtotal", "overall") or j else 0
-            ax.text(ax_x(x0 + indent if j == 0 else x0 + w), r.y, t, transform=tr, fontweight=weight,
+            ax.text(ax_x(x0 if j == 0 else x0 + w), r.y, t, transform=tr, fontweight=weight,
                     ha="left" if j == 0 else "right", **text_kw)
-        for j, t in enumerate(r.right):
+        for (x0, w), t in zip(right_x, r.right):
             if not t:
                 continue
-            x0, w = right_x[j]
             ax.text(ax_x(x0 + w), r.y, t, transform=tr, fontweight=weight, ha="right", **text_kw)
         if r.span:
             ax.text(ax_x(left_x[0][0]), r.y, r.span, transform=tr, ha="left", fontsize=st.small, family=st.font,

@@ -394,10 +394,6 @@ def parse_pubmed_xml(source, issues: list[ParseIssue] | None = None) -> list[Rec
 
 # --------------------------------------------------------------------------- MEDLINE text and RIS
 
-def _initials_author(full: str) -> str:
-    return full.strip()
-
-
 def iter_medline(path, issues: list[ParseIssue] | None = None) -> Iterator[Record]:
     """Records of PubMed's MEDLINE text export (``.txt``/``.nbib``), via
     Biopython's ``Bio.Medline``."""
