@@ -195,9 +195,9 @@ def _subgroup_test_text(result) -> str:
 
 
 def _study_ci(result, s):
-    from .pooling import _crit, to_natural
+    from .pooling import critical_value, to_natural
 
-    h = _crit(None) * math.sqrt(s.vi)
+    h = critical_value(None) * math.sqrt(s.vi)
     ni = [s.ni] if s.ni is not None else []
     f = lambda x: to_natural(result.measure, x, ni)  # noqa: E731
     return f(s.yi), f(s.yi - h), f(s.yi + h)

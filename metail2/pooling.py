@@ -74,7 +74,7 @@ def _z_or_t(stat: float, df: float | None) -> float:
     return float(2 * ndtr(-abs(stat))) if df is None else float(2 * stdtr(df, -abs(stat)))
 
 
-def _crit(df: float | None, level: float = LEVEL) -> float:
+def critical_value(df: float | None, level: float = LEVEL) -> float:
     a = (1 - level) / 2
     return float(-ndtri(a)) if df is None else float(stdtrit(df, 1 - a))
 
@@ -152,7 +152,7 @@ def fit(studies: Sequence[StudyEffect], measure: Measure, method: str = "REML", 
         var *= 0.0 if f.rss <= np.finfo(float).eps else s2w
         df = k - 1
     se = math.sqrt(var)
-    crit = _crit(df)
+    crit = critical_value(df)
     stat = est / se if se > 0 else math.copysign(math.inf, est)
     p = _z_or_t(stat, df)
 
@@ -259,7 +259,7 @@ def _fit_common_tau2(effects: EffectSizes, groups: dict[str, list[StudyEffect]],
     if test == "hk":
         vb *= 0.0 if f.rss <= np.finfo(float).eps else f.rss / (k - G)
         df = k - G
-    crit = _crit(df)
+    crit = critical_value(df)
     subs = {}
     for g, i in col.items():
         est, se = float(f.beta[i]), math.sqrt(vb[i, i])

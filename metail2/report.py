@@ -48,9 +48,9 @@ def title(r) -> str:
 
 def study_rows(r):
     """(study, subgroup, natural estimate [95% CI], weight %) per pooled study."""
-    from .pooling import _crit, to_natural
+    from .pooling import critical_value, to_natural
 
-    z = _crit(None)
+    z = critical_value(None)
     weights = {}
     if r.subgroups and r.subgroup_tau2 == "separate":
         for g in r.subgroups.values():
