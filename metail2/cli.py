@@ -223,29 +223,16 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except SystemExit as exc:  # --help, --version
         return int(exc.code or 0)
-    if args.command == "pool":
-        return _pool(args)
-    if args.command in ("plot", "funnel"):
-        return _plot(args)
-    if args.command in ("search", "records", "screen", "prisma"):
-        from .errors import SheetError
+    from .errors import SheetError
 
-        try:
-            return REVIEW_COMMANDS[args.command](args)
-        except SheetError as exc:
-            for problem in exc.problems:
-                print(str(problem), file=sys.stderr)
-            return 2
-    if args.command == "sheet":
-        from .errors import SheetError
-
-        try:
-            return SHEET_COMMANDS[args.sheet_command](args)
-        except SheetError as exc:
-            for problem in exc.problems:
-                print(str(problem), file=sys.stderr)
-            return 2
-    return 2  # pragma: no cover
+    handlers = {"pool": _pool, "plot": _plot, "funnel": _plot,
+                "sheet": lambda a: SHEET_COMMANDS[a.sheet_command](a), **REVIEW_COMMANDS}
+    try:
+        return handlers[args.command](args)
+    except SheetError as exc:
+        for problem in exc.problems:
+            print(str(problem), file=sys.stderr)
+        return 2
 
 
 def _refuse_existing(path: str, force: bool) -> bool:
