@@ -194,18 +194,11 @@ def _subgroup_test_text(result) -> str:
     return f"Test for subgroup differences: Q = {_fmt(st.q, 2)}, df = {st.df} ({_fmt_p(st.p)})"
 
 
-def _study_ci(result, s):
-    from .pooling import critical_value, to_natural
-
-    h = critical_value(None) * math.sqrt(s.vi)
-    ni = [s.ni] if s.ni is not None else []
-    f = lambda x: to_natural(result.measure, x, ni)  # noqa: E731
-    return f(s.yi), f(s.yi - h), f(s.yi + h)
-
-
 # --------------------------------------------------------------------------- layout
 
 def _build_rows(result, style: ForestStyle, prediction: bool):
+    from .pooling import study_ci
+
     d = style.decimals
     m = result.measure
     _, data = _data_columns(result)
@@ -223,7 +216,7 @@ def _build_rows(result, style: ForestStyle, prediction: bool):
 
     def study_rows(studies, weights):
         for s in studies:
-            est, lo, hi = _study_ci(result, s)
+            est, lo, hi = study_ci(result.measure, s)
             w = weights.get(s.study_id)
             marks.append(("study", s.study_id, est, lo, hi, w, y))
             add("study", (s.study_id,) + data[s.study_id],

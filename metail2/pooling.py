@@ -65,6 +65,14 @@ def to_natural(measure: Measure, x: float | None, ni: Sequence[float] = ()) -> f
     return x
 
 
+def study_ci(measure: Measure, study: StudyEffect, level: float = LEVEL) -> tuple[float, float, float]:
+    """A study's estimate and Wald CI, yi ± z·√vi, on the natural scale
+    (PFT back-transformed with the study's own n)."""
+    h = critical_value(None, level) * math.sqrt(study.vi)
+    ni = [study.ni] if study.ni is not None else []
+    return tuple(to_natural(measure, x, ni) for x in (study.yi, study.yi - h, study.yi + h))
+
+
 def _natural(measure: Measure, est, lo, hi, pil, piu, ni) -> NaturalScale:
     f = lambda x: to_natural(measure, x, ni)  # noqa: E731
     return NaturalScale(f(est), f(lo), f(hi), f(pil), f(piu))

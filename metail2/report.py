@@ -48,9 +48,8 @@ def title(r) -> str:
 
 def study_rows(r):
     """(study, subgroup, natural estimate [95% CI], weight %) per pooled study."""
-    from .pooling import critical_value, to_natural
+    from .pooling import study_ci
 
-    z = critical_value(None)
     weights = {}
     if r.subgroups and r.subgroup_tau2 == "separate":
         for g in r.subgroups.values():
@@ -63,10 +62,7 @@ def study_rows(r):
         order = {g: i for i, g in enumerate(r.subgroups)}
         studies = sorted(studies, key=lambda s: order.get(s.row.text(r.by) or "(missing)", 0))
     for s in studies:
-        ni = [s.ni] if s.ni is not None else []
-        h = z * math.sqrt(s.vi)
-        est = to_natural(r.measure, s.yi, ni)
-        lo, hi = to_natural(r.measure, s.yi - h, ni), to_natural(r.measure, s.yi + h, ni)
+        est, lo, hi = study_ci(r.measure, s)
         rows.append((s.study_id, s.row.text(r.by) if r.by else "", fmt(s.yi, 4), fmt(math.sqrt(s.vi), 4),
                      f"{fmt(est)} {_ci(lo, hi)}", fmt(weights.get(s.study_id), 1)))
     return rows
