@@ -16,7 +16,7 @@ from typing import Callable, Mapping
 import numpy as np
 
 from .errors import Problem, SheetError
-from .schema import parse_number  # noqa: F401  (re-exported)
+from .schema import GENERIC, INPUT_COLUMNS, parse_number  # noqa: F401  (re-exported)
 from .sheets import Row, Sheet, check_sheet, read_sheet
 
 Z975 = 1.959963984540054  # qnorm(0.975), the 95% CI half-width in SEs
@@ -55,7 +55,6 @@ class Measure:
         return self.natural == "exp"
 
 
-GENERIC = ("estimate and SE", "estimate and 95% CI", "estimate and p")
 MEASURES: Mapping[str, Measure] = {
     m.name: m
     for m in (
@@ -70,19 +69,6 @@ MEASURES: Mapping[str, Measure] = {
         Measure("PFT", "Freeman-Tukey double arcsine proportion", ("single-arm counts",), "ipft"),
     )
 }
-
-#: Columns of each input group (design.md).
-INPUT_COLUMNS: Mapping[str, tuple[str, ...]] = {
-    "two-arm counts": ("exp_events", "exp_total", "ctrl_events", "ctrl_total"),
-    "two-arm continuous": ("exp_mean", "exp_sd", "exp_total", "ctrl_mean", "ctrl_sd", "ctrl_total"),
-    "single-arm counts": ("events", "total"),
-    "O-E and V": ("o_minus_e", "variance"),
-    "estimate and SE": ("estimate", "se"),
-    "estimate and 95% CI": ("estimate", "ci_lower", "ci_upper"),
-    "estimate and p": ("estimate", "p_value"),
-}
-
-
 
 # --------------------------------------------------------------------------- values
 

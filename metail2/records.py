@@ -368,25 +368,6 @@ def refuse_entities(head: bytes, name: str) -> None:
         raise ValueError(f"{name}: the document declares XML entities; refused (entity expansion is disabled)")
 
 
-class _Prefixed(io.RawIOBase):
-    """A stream that yields ``head`` and then the rest of ``f``."""
-
-    def __init__(self, head: bytes, f):
-        self._head, self._f = head, f
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b) -> int:
-        if self._head:
-            n = min(len(b), len(self._head))
-            b[:n], self._head = self._head[:n], self._head[n:]
-            return n
-        data = self._f.read(len(b))
-        b[: len(data)] = data
-        return len(data)
-
-
 def parse_pubmed_xml(source, issues: list[ParseIssue] | None = None) -> list[Record]:
     """All records of a PubmedArticleSet (deletions ignored)."""
     return [r for r in iter_pubmed_xml(source, issues) if isinstance(r, Record)]

@@ -11,9 +11,20 @@ import re
 from dataclasses import dataclass
 from typing import Mapping
 
-#: Input groups (see metail2.effects.INPUT_COLUMNS) that may fill ``input``.
-INPUT_GROUPS = ("two-arm counts", "two-arm continuous", "single-arm counts", "O-E and V",
-                "estimate and SE", "estimate and 95% CI", "estimate and p")
+#: Input groups and their columns (design.md): a row's effect size comes from a
+#: complete group. The names are also the values the ``input`` column takes.
+INPUT_COLUMNS: Mapping[str, tuple[str, ...]] = {
+    "two-arm counts": ("exp_events", "exp_total", "ctrl_events", "ctrl_total"),
+    "two-arm continuous": ("exp_mean", "exp_sd", "exp_total", "ctrl_mean", "ctrl_sd", "ctrl_total"),
+    "single-arm counts": ("events", "total"),
+    "O-E and V": ("o_minus_e", "variance"),
+    "estimate and SE": ("estimate", "se"),
+    "estimate and 95% CI": ("estimate", "ci_lower", "ci_upper"),
+    "estimate and p": ("estimate", "p_value"),
+}
+INPUT_GROUPS = tuple(INPUT_COLUMNS)
+#: The generic groups: an estimate reported with its SE, 95% CI or p-value.
+GENERIC = ("estimate and SE", "estimate and 95% CI", "estimate and p")
 
 #: ``count_basis`` must start with one of these.
 COUNT_BASES = ("stated", "derived from percentage", "percentage only", "insufficient")

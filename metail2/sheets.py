@@ -18,9 +18,7 @@ from typing import Any, Iterable, Mapping
 
 from .csvio import CSVSyntaxError, Record, atomic_write, format_record, sha256, split_records
 from .errors import Problem, SheetError
-from .schema import BY_NAME, COUNT_BASES, REQUIRED, check_cell, parse_number
-
-MISSING = frozenset({"", "NA", "N/A", "na", "n/a"})
+from .schema import BY_NAME, COUNT_BASES, GENERIC, INPUT_COLUMNS, REQUIRED, check_cell, parse_number
 
 
 @dataclass(frozen=True)
@@ -49,9 +47,6 @@ class Row:
     def text(self, column: str) -> str:
         """The cell's text with surrounding whitespace removed ('' if absent)."""
         return (self.cells.get(column) or "").strip()
-
-    def is_missing(self, column: str) -> bool:
-        return self.text(column) in MISSING
 
 
 @dataclass(frozen=True)
@@ -316,7 +311,7 @@ FAMILIES: Mapping[str, tuple[str, ...]] = {
     "two-arm continuous (MD, SMD)": ("two-arm continuous",),
     "single-arm (PR, PLO, PFT)": ("single-arm counts",),
     "survival (HR)": ("O-E and V",),
-    "generic estimate (OR, RR, RD, HR, MD, SMD)": ("estimate and SE", "estimate and 95% CI", "estimate and p"),
+    "generic estimate (OR, RR, RD, HR, MD, SMD)": GENERIC,
 }
 _CHECK_MEASURE = {"two-arm counts": "OR", "two-arm continuous": "MD", "single-arm counts": "PLO",
                   "O-E and V": "HR", "estimate and SE": "MD", "estimate and 95% CI": "MD", "estimate and p": "MD"}
@@ -382,7 +377,7 @@ def check_sheet(sheet: Sheet) -> SheetCheck:
     "insufficient" rows must have no ``events``); empty rows and a byte-order
     mark (warnings).
     """
-    from .effects import COMPUTE, INPUT_COLUMNS, Excluded, MEASURES, Source, _Bad, _Exclude, why_incomplete
+    from .effects import COMPUTE, Excluded, MEASURES, Source, _Bad, _Exclude, why_incomplete
 
     name = sheet.path
     problems: list[Problem] = []
@@ -438,7 +433,7 @@ def check_sheet(sheet: Sheet) -> SheetCheck:
                     add(exc.column, exc.message)
             except _Exclude:
                 pass
-        generic = [g for g in complete if g.startswith("estimate")]
+        generic = [g for g in complete if g in GENERIC]
         competing = [g for g in complete if g in ("two-arm counts", "two-arm continuous", "O-E and V")]
         if (len(generic) > 1 or (generic and competing)) and not row.text("input"):
             add("input", f"several complete input groups for one measure ({', '.join(competing + generic)}): "
@@ -496,7 +491,7 @@ def write_sheet(sheet: Sheet, path: str | os.PathLike | None = None, *, force: b
 def new_sheet_columns(measure: str) -> tuple[str, ...]:
     """Columns of an empty sheet for a measure: identity, the measure's raw
     input group, the generic columns where the measure accepts them, provenance."""
-    from .effects import INPUT_COLUMNS, get_measure
+    from .effects import get_measure
 
     m = get_measure(measure)
     cols = ["study_id", "author", "year", "pmid", "doi", "outcome"]
