@@ -2,18 +2,30 @@
 
 The pipeline, one verb and one immutable value per stage (metafor's
 escalc → rma): ``read_sheet`` → :class:`Sheet`; ``escalc`` →
-:class:`EffectSizes`; ``pool`` → :class:`MetaResult`.
+:class:`EffectSizes`; ``pool`` → :class:`MetaResult`; ``forest`` and
+``funnel`` draw it. Subpackages follow the reviewer's pipeline: ``review``,
+``sheets``, ``effects``, ``models``, ``report``, ``plots``, ``cli``.
 Heavy modules load on first use.
 """
-__version__ = "0.1.0"
+from typing import TYPE_CHECKING
+
+from ._version import __version__
 
 _LAZY = {
-    "read_sheet": "sheets", "Sheet": "sheets",
+    "read_sheet": "sheets", "check_sheet": "sheets", "Sheet": "sheets", "SheetCheck": "sheets",
     "escalc": "effects", "EffectSizes": "effects", "StudyEffect": "effects", "MEASURES": "effects",
-    "pool": "pooling", "METHODS": "pooling",
-    "MetaResult": "results", "Pooled": "results", "GroupEstimate": "results", "SubgroupTest": "results",
+    "pool": "models", "METHODS": "models", "fit": "models",
+    "MetaResult": "models", "Pooled": "models", "GroupEstimate": "models", "SubgroupTest": "models",
+    "forest": "plots", "funnel": "plots",
     "SheetError": "errors", "Problem": "errors", "MetailWarning": "errors",
 }
+
+if TYPE_CHECKING:  # pragma: no cover  (what type checkers and IDEs see)
+    from .effects import MEASURES, EffectSizes, StudyEffect, escalc
+    from .errors import MetailWarning, Problem, SheetError
+    from .models import METHODS, GroupEstimate, MetaResult, Pooled, SubgroupTest, fit, pool
+    from .plots import forest, funnel
+    from .sheets import Sheet, SheetCheck, check_sheet, read_sheet
 
 __all__ = sorted(_LAZY) + ["__version__"]
 

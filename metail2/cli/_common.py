@@ -1,0 +1,84 @@
+"""What every command shares: the parser class, the one error path, and the
+pooling options of the analysis commands."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+MEASURES = ("OR", "RR", "RD", "HR", "MD", "SMD", "PR", "PLO", "PFT")
+METHODS = ("FE", "DL", "REML", "ML", "PM", "HS", "SJ", "EB", "HE", "MH", "Peto")
+LATER = {"MH": "Mantel–Haenszel", "PETO": "Peto"}
+
+
+class UsageError(Exception):
+    """argparse found bad usage (the message is already printed)."""
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message):
+        self.print_usage(sys.stderr)
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        raise UsageError()
+
+
+def subcommands(parser, dest: str):
+    """Required subcommands of ``parser`` (a command group)."""
+    sub = parser.add_subparsers(dest=dest, metavar=dest.upper(), parser_class=Parser)
+    sub.required = True
+    return sub
+
+
+def error(message: str) -> None:
+    print(f"metail2: error: {message}", file=sys.stderr)
+
+
+def refuse_existing(path: str, force: bool) -> bool:
+    """True (and a message) when ``path`` exists and ``--force`` was not given."""
+    if os.path.exists(path) and not force:
+        print(f"{path}: exists; pass --force to replace it", file=sys.stderr)
+        return True
+    return False
+
+
+def add_pool_args(p) -> None:
+    """SHEET and the pooling options shared by pool, plot and funnel."""
+    p.add_argument("sheet", metavar="SHEET", help="extraction sheet (CSV)")
+    p.add_argument("--measure", required=True, type=str.upper, choices=MEASURES, metavar="M",
+                   help="effect measure: " + ", ".join(MEASURES))
+    p.add_argument("--method", default="REML", type=lambda s: s.upper(), metavar="METHOD",
+                   choices=[m.upper() for m in METHODS],
+                   help="FE (common effect) or a tau² estimator: DL, REML (default), ML, PM, HS, SJ, EB, HE")
+    p.add_argument("--test", default="z", choices=("z", "hk"),
+                   help="z (default) or hk (Hartung–Knapp–Sidik–Jonkman)")
+    p.add_argument("--by", metavar="COLUMN", help="subgroup column, e.g. route")
+    p.add_argument("--subgroup-tau2", default="separate", choices=("separate", "common"),
+                   help="separate tau² per subgroup (default) or one model with the subgroup factor")
+    p.add_argument("--drop00", action="store_true",
+                   help="drop double-zero two-arm tables (RevMan) instead of keeping them with the 1/2 correction")
+
+
+def pooled(args):
+    """Pool as the command line asks; (result, exit code)."""
+    import warnings
+
+    from ..errors import SheetError
+    from ..models import pool
+
+    if args.method in LATER:
+        error(f"method {args.method} ({LATER[args.method]}) is not available yet; use FE or a tau² estimator")
+        return None, 2
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        try:
+            return pool(args.sheet, args.measure, args.method, args.test, by=args.by,
+                        subgroup_tau2=args.subgroup_tau2, drop00=args.drop00), 0
+        except SheetError as exc:
+            for problem in exc.problems:
+                print(str(problem), file=sys.stderr)
+            return None, 2
+
+
+def print_warnings(result) -> None:
+    for w in result.warnings:
+        print(f"metail2: warning: {w}", file=sys.stderr)

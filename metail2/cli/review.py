@@ -1,0 +1,185 @@
+"""Review commands: ``metail2 search``, ``records import|export``, ``screen export|import|conflicts``, ``prisma``."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from ._common import subcommands
+
+
+def register(sub) -> None:
+    se = sub.add_parser("search", help="search PubMed and fetch every record into a records store")
+    se.add_argument("query", metavar="QUERY")
+    se.add_argument("--db", required=True, metavar="REVIEW.sqlite")
+    se.add_argument("--email", help="your email, sent to NCBI as they ask")
+    se.add_argument("--api-key", help="NCBI API key (or env NCBI_API_KEY): 10 requests/s instead of 3")
+    se.add_argument("--eutils-url", help="E-utilities base ending in /entrez/eutils/ (or env METAIL2_EUTILS_URL)")
+    se.add_argument("--batch-size", type=int, default=200, metavar="N")
+    se.add_argument("--mindate", help="publication date from (YYYY/MM/DD, YYYY/MM or YYYY)")
+    se.add_argument("--maxdate", help="publication date to")
+    se.add_argument("--max-tries", type=int, default=6, help=argparse.SUPPRESS)
+    se.add_argument("--backoff", type=float, default=1.0, help=argparse.SUPPRESS)
+    se.set_defaults(func=_search)
+
+    rec = sub.add_parser("records", help="import and export bibliographic records")
+    rs = subcommands(rec, "records_command")
+    ri = rs.add_parser("import", help="import PubMed XML, MEDLINE (.txt/.nbib) or RIS files")
+    ri.add_argument("files", nargs="+", metavar="FILE")
+    ri.add_argument("--db", required=True, metavar="REVIEW.sqlite")
+    ri.set_defaults(func=_records_import)
+    rx = rs.add_parser("export", help="export the unique records")
+    rx.add_argument("--db", required=True, metavar="REVIEW.sqlite")
+    rx.add_argument("--format", required=True, choices=("jsonl", "csv", "ris"))
+    rx.add_argument("-o", "--output", metavar="FILE", help="default: standard output")
+    rx.set_defaults(func=_records_export)
+
+    scr = sub.add_parser("screen", help="screening sheets and decisions")
+    scr.set_defaults(func=_screen)
+    ss2 = subcommands(scr, "screen_command")
+    sx = ss2.add_parser("export", help="write a screening sheet (one row per unique record)")
+    sx.add_argument("--db", required=True, metavar="REVIEW.sqlite")
+    sx.add_argument("--stage", default="title-abstract", choices=("title-abstract", "full-text"))
+    g = sx.add_mutually_exclusive_group(required=True)
+    g.add_argument("--csv", metavar="OUT.csv")
+    g.add_argument("--xlsx", metavar="OUT.xlsx")
+    si = ss2.add_parser("import", help="read a reviewer's filled screening sheet")
+    si.add_argument("file", metavar="FILE")
+    si.add_argument("--db", required=True, metavar="REVIEW.sqlite")
+    si.add_argument("--reviewer", required=True, metavar="NAME")
+    si.add_argument("--stage", default="title-abstract", choices=("title-abstract", "full-text"))
+    sc = ss2.add_parser("conflicts", help="list records the reviewers disagree on")
+    sc.add_argument("--db", required=True, metavar="REVIEW.sqlite")
+    sc.add_argument("--stage", default="title-abstract", choices=("title-abstract", "full-text"))
+    pr = sub.add_parser("prisma", help="PRISMA 2020 flow counts")
+    pr.add_argument("--db", required=True, metavar="REVIEW.sqlite")
+    pr.add_argument("--json", action="store_true")
+    pr.set_defaults(func=_prisma)
+
+
+def open_db(path: str):
+    """The records store at ``path``."""
+    from ..review.store import Store
+
+    return Store(path)
+
+
+def _search(args) -> int:
+    from ..review.pubmed import EutilsClient, EutilsError, run_search
+
+    log = lambda m: print(m, file=sys.stderr)  # noqa: E731
+    client = EutilsClient(base_url=args.eutils_url, email=args.email, api_key=args.api_key,
+                          max_tries=args.max_tries, backoff=args.backoff, log=log)
+    with open_db(args.db) as store:
+        try:
+            run = run_search(store, client, args.query, batch_size=args.batch_size, mindate=args.mindate,
+                             maxdate=args.maxdate, log=log)
+        except EutilsError as exc:
+            print(f"metail2: error: {exc}", file=sys.stderr)
+            print("metail2: what was fetched is stored; run the same command again to resume", file=sys.stderr)
+            return 4
+    print(f"search {run.search_id}: {run.count} records in {run.parts} part(s); "
+          f"{run.batches_fetched} batches fetched, {run.batches_skipped} already stored; "
+          f"{run.records_new} new records, {run.records_duplicate} already known"
+          + (f"; {len(run.records_missing)} listed but not returned: {', '.join(run.records_missing[:10])}"
+             if run.records_missing else ""))
+    return 0
+
+
+def _records_import(args) -> int:
+    import os
+
+    from ..review.records import NotXMLError, iter_medline, iter_pubmed_xml, iter_ris
+
+    code = 0
+    with open_db(args.db) as store:
+        for path in args.files:
+            issues: list = []
+            low = path.lower()
+            kind = "ris" if low.endswith(".ris") else "medline" if low.endswith((".txt", ".nbib", ".medline")) \
+                else "pubmed-xml"
+            reader = {"ris": iter_ris, "medline": iter_medline, "pubmed-xml": iter_pubmed_xml}[kind]
+            if not os.path.exists(path):
+                print(f"{path}: no such file", file=sys.stderr)
+                code = 2
+                continue
+            try:
+                items = list(reader(path, issues))
+            except (NotXMLError, RuntimeError) as exc:
+                print(f"{path}: {exc}", file=sys.stderr)
+                code = 2
+                continue
+            sid = store.start_search("file", os.path.abspath(path), kind, {}, None)
+            results = store.add_records(sid, items)
+            with store.transaction() as db:
+                db.execute("UPDATE searches SET count=? WHERE id=?", (len(results), sid))
+            store.finish_search(sid, "complete", "; ".join(map(str, issues)) or None)
+            new = sum(r.status == "new" for r in results)
+            dups = sum(r.status == "duplicate" for r in results)
+            known = sum(r.status == "existing" for r in results)
+            print(f"{path}: {len(results)} records ({new} new, {dups} duplicates linked, {known} already stored); "
+                  f"{len(issues)} skipped")
+            for issue in issues:
+                print(f"  skipped: {issue}", file=sys.stderr)
+            if issues:
+                code = max(code, 1)
+    return code
+
+
+def _records_export(args) -> int:
+    import csv as _csv
+    import io
+
+    from .._io import atomic_write
+    from ..review.records import to_ris
+
+    with open_db(args.db) as store:
+        rows = store.export_json()
+    if args.format == "jsonl":
+        text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+    elif args.format == "ris":
+        text = to_ris(rows)
+    else:
+        out = io.StringIO()
+        keys = list(rows[0]) if rows else ["pmid"]
+        w = _csv.DictWriter(out, fieldnames=keys, lineterminator="\n")
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: "; ".join(v) if isinstance(v, list) else ("" if v is None else v) for k, v in r.items()})
+        text = out.getvalue()
+    if args.output:
+        atomic_write(args.output, text.encode("utf-8"))
+        print(f"{len(rows)} records written to {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _screen(args) -> int:
+    from ..review.screening import conflicts, export_screening, import_screening
+
+    with open_db(args.db) as store:
+        if args.screen_command == "export":
+            out = args.csv or args.xlsx
+            n = export_screening(store, args.stage, out)
+            print(f"{n} records to screen ({args.stage}) written to {out}")
+            return 0
+        if args.screen_command == "import":
+            rep = import_screening(store, args.file, args.reviewer, args.stage)
+            print(f"{args.file}: {rep.stored} decisions by {args.reviewer} stored; {rep.blank} rows left blank")
+            found = rep.conflicts
+        else:
+            found = conflicts(store, args.stage)
+        for c in found:
+            print(f"conflict: record {c['record_id']}: " + ", ".join(f"{k}={v}" for k, v in c["decisions"].items()))
+        print(f"{len(found)} conflicts at {args.stage}")
+    return 1 if found and args.screen_command == "conflicts" else 0
+
+
+def _prisma(args) -> int:
+    from ..review.screening import prisma_counts
+
+    with open_db(args.db) as store:
+        p = prisma_counts(store)
+    print(p.to_json() if args.json else p.table())
+    return 0

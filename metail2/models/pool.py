@@ -1,0 +1,105 @@
+"""Pooling: metafor's ``rma`` stage.
+
+``pool(effects, method, test, by=...)`` takes the
+:class:`~metail2.effects.EffectSizes` of a sheet and returns a frozen
+:class:`~metail2.models.results.MetaResult`. The numbers come from the array
+kernel :func:`metail2.models.iv.fit`; subgroups from :mod:`.subgroups`.
+"""
+from __future__ import annotations
+
+import warnings
+
+from ..effects import EffectSizes, escalc
+from ..errors import MetailWarning, Problem, SheetError
+from .inference import LEVEL
+from .iv import METHODS, TESTS
+from .results import MetaResult
+from .subgroups import MISSING_GROUP, fit_common_tau2, group_rows, pooled, subgroup_test_separate
+
+
+def pool(effects, measure: str | None = None, method: str = "REML", test: str = "z", *,
+         by: str | None = None, subgroup_tau2: str = "separate", drop00: bool = False,
+         level: float = LEVEL) -> MetaResult:
+    """Pool effect sizes with a common-effect or random-effects model.
+
+    Parameters
+    ----------
+    effects : EffectSizes, or a Sheet / path / DataFrame with ``measure``
+        The effect-size stage's value (from :func:`metail2.escalc`), or a sheet
+        to compute it from.
+    measure : str, optional
+        Needed only when ``effects`` is a sheet.
+    method : str
+        ``FE`` or a τ² estimator: ``REML`` (default), ``DL``, ``ML``, ``PM``,
+        ``HS``, ``SJ``, ``EB``, ``HE``.
+    test : {"z", "hk"}
+        Inference for the pooled estimate: normal (``z``) or
+        Hartung–Knapp–Sidik–Jonkman (``hk``).
+    by : str, optional
+        A sheet column defining subgroups (e.g. ``route``).
+    subgroup_tau2 : {"separate", "common"}
+        ``separate``: each subgroup fitted alone (its own τ²), test for
+        subgroup differences = Q between subgroup estimates on G−1 df;
+        ``common``: one model with the subgroup factor and a common residual
+        τ², test = omnibus QM (F under ``hk``).
+    drop00 : bool
+        Passed to :func:`~metail2.effects.escalc` when ``effects`` is a sheet.
+    level : float
+        Confidence level of every interval (default 0.95).
+
+    Returns
+    -------
+    MetaResult
+        The overall fit is always the model without subgroups.
+
+    Raises
+    ------
+    SheetError
+        Bad data or arguments (every problem at once).
+    """
+    if not isinstance(effects, EffectSizes):
+        if measure is None:
+            raise SheetError([Problem("<arguments>", None, None, "measure", "a measure is needed to pool a sheet")])
+        effects = escalc(effects, measure, drop00=drop00)
+    method = method.upper()
+    problems = []
+    if method not in METHODS:
+        problems.append(Problem("<arguments>", None, None, "method",
+                                f"unknown or unavailable method {method!r}; choose from {', '.join(METHODS)}"))
+    if test not in TESTS:
+        problems.append(Problem("<arguments>", None, None, "test", f"unknown test {test!r}; choose z or hk"))
+    if subgroup_tau2 not in ("separate", "common"):
+        problems.append(Problem("<arguments>", None, None, "subgroup_tau2",
+                                f"unknown subgroup_tau2 {subgroup_tau2!r}; choose separate or common"))
+    if not 0 < level < 1:
+        problems.append(Problem("<arguments>", None, None, "level", f"level must lie in (0, 1) (is {level!r})"))
+    if problems:
+        raise SheetError(problems)
+
+    notes: list[str] = []
+    overall = pooled(effects.studies, effects.measure, method, test, notes, "overall", level)
+    subgroups = None
+    st = None
+    tau2_res = None
+    if by is not None:
+        groups = group_rows(effects, by)
+        if MISSING_GROUP in groups:
+            notes.append(f"{len(groups[MISSING_GROUP])} pooled row(s) have an empty {by!r}: grouped as '{MISSING_GROUP}'")
+            warnings.warn(notes[-1], MetailWarning, stacklevel=2)
+        if subgroup_tau2 == "separate":
+            subgroups = {g: pooled(ss, effects.measure, method, test, notes, f"{by} = {g}", level)
+                         for g, ss in groups.items()}
+            st = subgroup_test_separate(subgroups) if len(groups) > 1 else None
+        else:
+            if len(groups) < 2:
+                raise SheetError([Problem(effects.sheet.path, None, None, by,
+                                          f"--subgroup-tau2 common needs at least 2 subgroups; {by!r} has {len(groups)}")])
+            subgroups, st, tau2_res = fit_common_tau2(effects, groups, method, test, notes, level)
+        if st is None:
+            notes.append(f"only one subgroup in {by!r}: no test for subgroup differences")
+            warnings.warn(notes[-1], MetailWarning, stacklevel=2)
+    return MetaResult(
+        measure=effects.measure, method=method, test=test, effects=effects, overall=overall,
+        by=by, subgroup_tau2=subgroup_tau2 if by else None,
+        subgroups=subgroups, subgroup_test=st, tau2_residual=tau2_res, warnings=tuple(notes), level=level,
+    )
