@@ -15,10 +15,10 @@ import argparse
 import sys
 
 from .._version import __version__
-from . import analyse, review, sheet
+from . import analyse, bias, regress, review, sensitivity, sheet
 from ._common import Parser, UsageError
 
-GROUPS = (analyse, review, sheet)
+GROUPS = (analyse, regress, bias, sensitivity, sheet, review)
 
 
 def build_parser() -> argparse.ArgumentParser:
