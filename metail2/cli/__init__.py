@@ -1,4 +1,4 @@
-"""Command line: ``metail2 pool SHEET --measure M …`` (design.md).
+"""Command line: ``metail2 pool SHEET --measure M …`` (docs/design.md).
 
 ``main(argv)`` runs in-process and prints exactly what the command prints;
 it returns the exit code: 0 on success, 2 on bad usage or bad data (one line

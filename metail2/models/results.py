@@ -1,6 +1,6 @@
 """Result values of the pooling stage: frozen, named, typed.
 
-``MetaResult.to_dict()`` is the result JSON of design.md (``metail2 pool …
+``MetaResult.to_dict()`` is the result JSON of docs/design.md (``metail2 pool …
 --json``); ``str(result)`` is the terminal table and ``_repr_html_`` the same
 table in Jupyter.
 """
@@ -208,7 +208,7 @@ class MetaResult:
     level: float = 0.95
 
     def to_dict(self) -> dict:
-        """The result JSON of design.md (values on the analysis scale)."""
+        """The result JSON of docs/design.md (values on the analysis scale)."""
         d = {
             "measure": self.measure.name, "method": self.method, "test": self.test,
             "studies": [s.to_dict() for s in self.effects.studies],

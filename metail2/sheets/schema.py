@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Mapping
 
-#: Input groups and their columns (design.md): a row's effect size comes from a
+#: Input groups and their columns (docs/design.md): a row's effect size comes from a
 #: complete group. The names are also the values the ``input`` column takes.
 INPUT_COLUMNS: Mapping[str, tuple[str, ...]] = {
     "two-arm counts": ("exp_events", "exp_total", "ctrl_events", "ctrl_total"),
