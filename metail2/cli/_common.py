@@ -56,6 +56,9 @@ def add_pool_args(p) -> None:
                    help="separate tau² per subgroup (default) or one model with the subgroup factor")
     p.add_argument("--drop00", action="store_true",
                    help="drop double-zero two-arm tables (RevMan) instead of keeping them with the 1/2 correction")
+    p.add_argument("--convention", default="metail2", type=str.lower, choices=("metail2", "metafor", "revman5"),
+                   help="metail2 (default): exact, unit-free numerics; metafor: metafor 3.8's own tolerances; "
+                        "revman5: RevMan 5 as R meta computes it")
 
 
 def pooled(args):
@@ -72,7 +75,7 @@ def pooled(args):
         warnings.simplefilter("always")
         try:
             return pool(args.sheet, args.measure, args.method, args.test, by=args.by,
-                        subgroup_tau2=args.subgroup_tau2, drop00=args.drop00), 0
+                        subgroup_tau2=args.subgroup_tau2, drop00=args.drop00, convention=args.convention), 0
         except SheetError as exc:
             for problem in exc.problems:
                 print(str(problem), file=sys.stderr)

@@ -15,6 +15,7 @@ from scipy.special import chdtrc
 
 from ._linalg import _trace_p, wls
 from .inference import LEVEL, WaldTest, critical_value, p_value, wald_test
+from .numerics import EXACT, Numerics
 from .tau2 import TAU2_ESTIMATORS, Tau2CI, tau2_qprofile
 
 #: Methods of the kernel: ``FE`` (common effect) and the τ² estimators.
@@ -117,7 +118,7 @@ def _heterogeneity(y, v, X, method, tau2):
 
 
 def fit(y, v, X=None, method: str = "REML", test: str = "z", level: float = LEVEL, *,
-        tau2_ci: bool = True) -> IVFit:
+        tau2_ci: bool = True, numerics: Numerics = EXACT) -> IVFit:
     """Fit the inverse-variance model y = Xβ + u + ε, u ~ N(0, τ²), ε ~ N(0, v).
 
     Parameters
@@ -134,6 +135,9 @@ def fit(y, v, X=None, method: str = "REML", test: str = "z", level: float = LEVE
         Confidence level of the CIs, the PI and the τ² CI.
     tau2_ci : bool
         Compute the Q-profile CI of τ² (a third of the cost of a fit).
+    numerics : Numerics
+        Tolerances and search limits: :data:`~metail2.models.numerics.EXACT`
+        (unit-free, the default) or :data:`~metail2.models.numerics.METAFOR`.
 
     Returns
     -------
@@ -166,7 +170,7 @@ def fit(y, v, X=None, method: str = "REML", test: str = "z", level: float = LEVE
     if common:
         tau2 = 0.0
     else:
-        t = TAU2_ESTIMATORS[method](y, v, X)
+        t = TAU2_ESTIMATORS[method](y, v, X, numerics)
         tau2 = t.tau2
         if t.note:
             notes.append(t.note)
@@ -189,7 +193,7 @@ def fit(y, v, X=None, method: str = "REML", test: str = "z", level: float = LEVE
     pil = piu = None
     if not common:
         if tau2_ci:
-            ci = tau2_qprofile(y, v, X, tau2, level)
+            ci = tau2_qprofile(y, v, X, tau2, level, numerics)
             if ci.upper_sign == ">":
                 notes.append(f"upper bound of the τ² CI lies beyond {ci.tau2_max:g} (the search limit) "
                              f"and is reported as {ci.tau2_max:g}")

@@ -11,6 +11,7 @@ import warnings
 
 from ..effects import EffectSizes, escalc
 from ..errors import MetailWarning, Problem, SheetError
+from .conventions import DEFAULT, get_convention
 from .inference import LEVEL
 from .iv import METHODS, TESTS
 from .results import MetaResult
@@ -19,7 +20,7 @@ from .subgroups import MISSING_GROUP, fit_common_tau2, group_rows, pooled, subgr
 
 def pool(effects, measure: str | None = None, method: str = "REML", test: str = "z", *,
          by: str | None = None, subgroup_tau2: str = "separate", drop00: bool = False,
-         level: float = LEVEL) -> MetaResult:
+         level: float = LEVEL, convention: str = DEFAULT) -> MetaResult:
     """Pool effect sizes with a common-effect or random-effects model.
 
     Parameters
@@ -46,6 +47,10 @@ def pool(effects, measure: str | None = None, method: str = "REML", test: str = 
         Passed to :func:`~metail2.effects.escalc` when ``effects`` is a sheet.
     level : float
         Confidence level of every interval (default 0.95).
+    convention : {"metail2", "metafor", "revman5"}
+        What the result reproduces (:mod:`metail2.models.conventions`):
+        ``metail2`` (default) exact, unit-free numerics; ``metafor`` metafor
+        3.8's own tolerances; ``revman5`` RevMan 5 as R meta computes it.
 
     Returns
     -------
@@ -57,6 +62,7 @@ def pool(effects, measure: str | None = None, method: str = "REML", test: str = 
     SheetError
         Bad data or arguments (every problem at once).
     """
+    conv = get_convention(convention)
     if not isinstance(effects, EffectSizes):
         if measure is None:
             raise SheetError([Problem("<arguments>", None, None, "measure", "a measure is needed to pool a sheet")])
@@ -77,7 +83,8 @@ def pool(effects, measure: str | None = None, method: str = "REML", test: str = 
         raise SheetError(problems)
 
     notes: list[str] = []
-    overall = pooled(effects.studies, effects.measure, method, test, notes, "overall", level)
+    opts = dict(numerics=conv.numerics, prediction=conv.prediction)
+    overall = pooled(effects.studies, effects.measure, method, test, notes, "overall", level, **opts)
     subgroups = None
     st = None
     tau2_res = None
@@ -87,14 +94,14 @@ def pool(effects, measure: str | None = None, method: str = "REML", test: str = 
             notes.append(f"{len(groups[MISSING_GROUP])} pooled row(s) have an empty {by!r}: grouped as '{MISSING_GROUP}'")
             warnings.warn(notes[-1], MetailWarning, stacklevel=2)
         if subgroup_tau2 == "separate":
-            subgroups = {g: pooled(ss, effects.measure, method, test, notes, f"{by} = {g}", level)
+            subgroups = {g: pooled(ss, effects.measure, method, test, notes, f"{by} = {g}", level, **opts)
                          for g, ss in groups.items()}
             st = subgroup_test_separate(subgroups) if len(groups) > 1 else None
         else:
             if len(groups) < 2:
                 raise SheetError([Problem(effects.sheet.path, None, None, by,
                                           f"--subgroup-tau2 common needs at least 2 subgroups; {by!r} has {len(groups)}")])
-            subgroups, st, tau2_res = fit_common_tau2(effects, groups, method, test, notes, level)
+            subgroups, st, tau2_res = fit_common_tau2(effects, groups, method, test, notes, level, conv.numerics)
         if st is None:
             notes.append(f"only one subgroup in {by!r}: no test for subgroup differences")
             warnings.warn(notes[-1], MetailWarning, stacklevel=2)
@@ -102,4 +109,5 @@ def pool(effects, measure: str | None = None, method: str = "REML", test: str = 
         measure=effects.measure, method=method, test=test, effects=effects, overall=overall,
         by=by, subgroup_tau2=subgroup_tau2 if by else None,
         subgroups=subgroups, subgroup_test=st, tau2_residual=tau2_res, warnings=tuple(notes), level=level,
+        convention=conv.name,
     )

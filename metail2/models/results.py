@@ -192,6 +192,8 @@ class MetaResult:
         Everything the reader should know (k = 1, fallbacks, truncated bounds).
     level : float
         Confidence level of every interval (recorded in the JSON when not 0.95).
+    convention : str
+        The convention the numbers follow (:mod:`metail2.models.conventions`).
     """
 
     measure: "Measure"
@@ -206,11 +208,13 @@ class MetaResult:
     tau2_residual: float | None
     warnings: tuple[str, ...]
     level: float = 0.95
+    convention: str = "metail2"
 
     def to_dict(self) -> dict:
         """The result JSON of docs/design.md (values on the analysis scale)."""
         d = {
             "measure": self.measure.name, "method": self.method, "test": self.test,
+            "convention": self.convention,
             "studies": [s.to_dict() for s in self.effects.studies],
             "excluded": [e.to_dict() for e in self.effects.excluded],
             "overall": self.overall.to_dict(),

@@ -12,6 +12,7 @@ from ..effects import EffectSizes, Measure, StudyEffect
 from ..errors import MetailWarning, Problem, SheetError
 from .inference import LEVEL, wald_test
 from .iv import IVFit, fit
+from .numerics import EXACT, Numerics
 from .results import GroupEstimate, NaturalScale, Pooled, SubgroupTest
 
 MISSING_GROUP = "(missing)"
@@ -31,7 +32,8 @@ def _note(notes: list[str], msg: str) -> None:
 
 
 def pooled(studies: Sequence[StudyEffect], measure: Measure, method: str = "REML", test: str = "z",
-           notes: list[str] | None = None, label: str = "overall", level: float = LEVEL) -> Pooled:
+           notes: list[str] | None = None, label: str = "overall", level: float = LEVEL, *,
+           numerics: Numerics = EXACT, prediction: bool = True) -> Pooled:
     """Fit the intercept-only model to some studies (:func:`metail2.models.iv.fit`)
     and wrap it as a :class:`Pooled`; the kernel's notes become warnings named by ``label``."""
     notes = notes if notes is not None else []
@@ -40,14 +42,16 @@ def pooled(studies: Sequence[StudyEffect], measure: Measure, method: str = "REML
         _note(notes, f"{label}: k = 1 ({studies[0].study_id}); reported as a common effect with a z test, "
               "no heterogeneity statistics")
     f = fit(np.array([s.yi for s in studies], dtype=float), np.array([s.vi for s in studies], dtype=float),
-            None, method, test, level)
+            None, method, test, level, numerics=numerics)
     for n in f.notes:
         _note(notes, f"{label}: {n}")
-    return pooled_from_fit(f, measure, studies)
+    return pooled_from_fit(f, measure, studies, prediction)
 
 
-def pooled_from_fit(f: IVFit, measure: Measure, studies: Sequence[StudyEffect]) -> Pooled:
-    """A :class:`Pooled` from an intercept-only :class:`IVFit`."""
+def pooled_from_fit(f: IVFit, measure: Measure, studies: Sequence[StudyEffect], prediction: bool = True) -> Pooled:
+    """A :class:`Pooled` from an intercept-only :class:`IVFit` (without the
+    prediction interval when ``prediction`` is false, as RevMan 5)."""
+    pil, piu = (f.pi_lower, f.pi_upper) if prediction else (None, None)
     est, se = float(f.beta[0]), float(f.se[0])
     lo, hi = float(f.ci_lower[0]), float(f.ci_upper[0])
     ni = [s.ni for s in studies if s.ni is not None]
@@ -55,8 +59,8 @@ def pooled_from_fit(f: IVFit, measure: Measure, studies: Sequence[StudyEffect]) 
         k=f.k, model="common" if f.common else "random", method=f.method, test=f.test,
         estimate=est, se=se, ci_lower=lo, ci_upper=hi, stat=float(f.stat[0]), p=float(f.pval[0]), df=f.df,
         tau2=f.tau2, tau2_ci=f.tau2_ci, i2=f.i2, i2_q=f.i2_q, h2=f.h2, q=f.q, q_df=f.q_df, q_p=f.q_p,
-        pi_lower=f.pi_lower, pi_upper=f.pi_upper,
-        natural=natural_scale(measure, est, lo, hi, f.pi_lower, f.pi_upper, ni),
+        pi_lower=pil, pi_upper=piu,
+        natural=natural_scale(measure, est, lo, hi, pil, piu, ni),
         weights=tuple(float(x) for x in f.weights),
         study_ids=tuple(s.study_id for s in studies),
     )
@@ -87,7 +91,7 @@ def subgroup_test_separate(subs: dict[str, Pooled]) -> SubgroupTest:
 
 
 def fit_common_tau2(effects: EffectSizes, groups: dict[str, list[StudyEffect]], method: str, test: str,
-                    notes: list[str], level: float = LEVEL):
+                    notes: list[str], level: float = LEVEL, numerics: Numerics = EXACT):
     """One model with the subgroup factor (metafor ``mods = ~ factor(by)``).
 
     Notes
@@ -110,7 +114,7 @@ def fit_common_tau2(effects: EffectSizes, groups: dict[str, list[StudyEffect]], 
     X = np.zeros((k, G))
     X[np.arange(k), [i for i, g in enumerate(labels) for _ in groups[g]]] = 1.0
     f = fit(np.array([s.yi for s in studies]), np.array([s.vi for s in studies]), X, method, test, level,
-            tau2_ci=False)
+            tau2_ci=False, numerics=numerics)
     for n in f.notes:
         _note(notes, f"subgroup model: {n}")
     subs = {}

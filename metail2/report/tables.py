@@ -19,7 +19,10 @@ def title(r) -> str:
     m = r.measure
     model = "common-effect" if r.method == "FE" else "random-effects"
     test = "Hartung–Knapp (t)" if r.test == "hk" else "z"
-    t = f"{model.capitalize()} meta-analysis · {m.name} ({m.label}) · method {r.method} · test {test}"
+    t = (f"{model.capitalize()} meta-analysis · {m.name} ({m.label}) · method {r.method} · test {test}"
+         f" · convention {r.convention}")
+    if r.level != 0.95:
+        t += f" · {100 * r.level:g}% intervals"
     if r.by:
         t += f" · subgroups by {r.by} ({r.subgroup_tau2} τ²)"
     return t

@@ -30,7 +30,7 @@ def test_pool_prints_table_excluded_rows_and_subgroup_test(capsys):
 def test_json_matches_design_keys(capsys):
     code, out, err = run(["pool", IL2, "--measure", "PLO", "--by", "route", "--json"], capsys)
     d = json.loads(out)
-    assert list(d) == ["measure", "method", "test", "studies", "excluded", "overall", "by",
+    assert list(d) == ["measure", "method", "test", "convention", "studies", "excluded", "overall", "by",
                        "subgroup_tau2", "subgroups", "subgroup_test"]
     assert set(d["overall"]) == {"k", "estimate", "se", "ci_lower", "ci_upper", "stat", "p", "tau2", "tau2_ci",
                                  "i2", "i2_q", "h2", "q", "q_df", "q_p", "pi_lower", "pi_upper", "natural"}
