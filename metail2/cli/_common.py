@@ -51,6 +51,8 @@ def add_pool_args(p) -> None:
                    help="FE (common effect) or a tau² estimator: DL, REML (default), ML, PM, HS, SJ, EB, HE")
     p.add_argument("--test", default="z", choices=("z", "hk"),
                    help="z (default) or hk (Hartung–Knapp–Sidik–Jonkman)")
+    p.add_argument("--hk-adhoc", action="store_true",
+                   help="with --test hk: the ad hoc correction s² = max(1, s²), never narrower than the z-based CI")
     p.add_argument("--by", metavar="COLUMN", help="subgroup column, e.g. route")
     p.add_argument("--subgroup-tau2", default="separate", choices=("separate", "common"),
                    help="separate tau² per subgroup (default) or one model with the subgroup factor")
@@ -75,7 +77,8 @@ def pooled(args):
         warnings.simplefilter("always")
         try:
             return pool(args.sheet, args.measure, args.method, args.test, by=args.by,
-                        subgroup_tau2=args.subgroup_tau2, drop00=args.drop00, convention=args.convention), 0
+                        subgroup_tau2=args.subgroup_tau2, drop00=args.drop00, convention=args.convention,
+                        hk_adhoc=args.hk_adhoc), 0
         except SheetError as exc:
             for problem in exc.problems:
                 print(str(problem), file=sys.stderr)

@@ -118,7 +118,7 @@ def _heterogeneity(y, v, X, method, tau2):
 
 
 def fit(y, v, X=None, method: str = "REML", test: str = "z", level: float = LEVEL, *,
-        tau2_ci: bool = True, numerics: Numerics = EXACT) -> IVFit:
+        tau2_ci: bool = True, numerics: Numerics = EXACT, hk_adhoc: bool = False) -> IVFit:
     """Fit the inverse-variance model y = Xβ + u + ε, u ~ N(0, τ²), ε ~ N(0, v).
 
     Parameters
@@ -138,6 +138,10 @@ def fit(y, v, X=None, method: str = "REML", test: str = "z", level: float = LEVE
     numerics : Numerics
         Tolerances and search limits: :data:`~metail2.models.numerics.EXACT`
         (unit-free, the default) or :data:`~metail2.models.numerics.METAFOR`.
+    hk_adhoc : bool
+        Under ``hk``, use s² = max(1, s²) (Knapp & Hartung 2003's ad hoc
+        correction; metafor ``test="adhoc"``), so the CI is never narrower
+        than the z-based one.
 
     Returns
     -------
@@ -165,6 +169,9 @@ def fit(y, v, X=None, method: str = "REML", test: str = "z", level: float = LEVE
     X = np.ones((k, 1)) if X is None else np.asarray(X, dtype=float).reshape(k, -1)
     p = X.shape[1]
     notes: list[str] = []
+    if k > 1 and float(v.max()) / float(v.min()) >= 1e7:
+        notes.append(f"the ratio of the largest to the smallest sampling variance is {float(v.max() / v.min()):.3g}: "
+                     "results may be unstable (metafor warns from 1e7)")
     common = method == "FE" or k == 1
     test_used = "z" if k == 1 else test
     if common:
@@ -180,7 +187,13 @@ def fit(y, v, X=None, method: str = "REML", test: str = "z", level: float = LEVE
     if test_used == "hk":
         if method == "FE":
             notes.append("the Hartung–Knapp adjustment is not meant for a common-effect model")
-        vcov *= 0.0 if f.rss <= np.finfo(float).eps else f.rss / (k - p)
+        s2 = 0.0 if f.rss <= np.finfo(float).eps else f.rss / (k - p)
+        if hk_adhoc:
+            s2 = max(1.0, s2)
+        elif s2 == 0.0:
+            notes.append("Hartung–Knapp with s² = 0 (the estimates agree exactly with the fit): SE 0, "
+                         "p 0 and a zero-width CI; the ad hoc correction (--hk-adhoc) keeps s² ≥ 1")
+        vcov *= s2
         df = k - p
     beta = f.beta
     se = np.sqrt(np.diag(vcov))

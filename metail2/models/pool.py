@@ -20,7 +20,7 @@ from .subgroups import MISSING_GROUP, fit_common_tau2, group_rows, pooled, subgr
 
 def pool(effects, measure: str | None = None, method: str = "REML", test: str = "z", *,
          by: str | None = None, subgroup_tau2: str = "separate", drop00: bool = False,
-         level: float = LEVEL, convention: str = DEFAULT) -> MetaResult:
+         level: float = LEVEL, convention: str = DEFAULT, hk_adhoc: bool = False) -> MetaResult:
     """Pool effect sizes with a common-effect or random-effects model.
 
     Parameters
@@ -51,6 +51,10 @@ def pool(effects, measure: str | None = None, method: str = "REML", test: str = 
         What the result reproduces (:mod:`metail2.models.conventions`):
         ``metail2`` (default) exact, unit-free numerics; ``metafor`` metafor
         3.8's own tolerances; ``revman5`` RevMan 5 as R meta computes it.
+
+    hk_adhoc : bool
+        With ``test="hk"``: the ad hoc correction s² = max(1, s²) (metafor
+        ``test="adhoc"``); the result's ``test`` is then ``hk-adhoc``.
 
     Returns
     -------
@@ -83,7 +87,7 @@ def pool(effects, measure: str | None = None, method: str = "REML", test: str = 
         raise SheetError(problems)
 
     notes: list[str] = []
-    opts = dict(numerics=conv.numerics, prediction=conv.prediction)
+    opts = dict(numerics=conv.numerics, prediction=conv.prediction, hk_adhoc=hk_adhoc and test == "hk")
     overall = pooled(effects.studies, effects.measure, method, test, notes, "overall", level, **opts)
     subgroups = None
     st = None
@@ -101,12 +105,13 @@ def pool(effects, measure: str | None = None, method: str = "REML", test: str = 
             if len(groups) < 2:
                 raise SheetError([Problem(effects.sheet.path, None, None, by,
                                           f"--subgroup-tau2 common needs at least 2 subgroups; {by!r} has {len(groups)}")])
-            subgroups, st, tau2_res = fit_common_tau2(effects, groups, method, test, notes, level, conv.numerics)
+            subgroups, st, tau2_res = fit_common_tau2(effects, groups, method, test, notes, level, conv.numerics,
+                                                      opts["hk_adhoc"])
         if st is None:
             notes.append(f"only one subgroup in {by!r}: no test for subgroup differences")
             warnings.warn(notes[-1], MetailWarning, stacklevel=2)
     return MetaResult(
-        measure=effects.measure, method=method, test=test, effects=effects, overall=overall,
+        measure=effects.measure, method=method, test="hk-adhoc" if opts["hk_adhoc"] else test, effects=effects, overall=overall,
         by=by, subgroup_tau2=subgroup_tau2 if by else None,
         subgroups=subgroups, subgroup_test=st, tau2_residual=tau2_res, warnings=tuple(notes), level=level,
         convention=conv.name,

@@ -33,7 +33,7 @@ def _note(notes: list[str], msg: str) -> None:
 
 def pooled(studies: Sequence[StudyEffect], measure: Measure, method: str = "REML", test: str = "z",
            notes: list[str] | None = None, label: str = "overall", level: float = LEVEL, *,
-           numerics: Numerics = EXACT, prediction: bool = True) -> Pooled:
+           numerics: Numerics = EXACT, prediction: bool = True, hk_adhoc: bool = False) -> Pooled:
     """Fit the intercept-only model to some studies (:func:`metail2.models.iv.fit`)
     and wrap it as a :class:`Pooled`; the kernel's notes become warnings named by ``label``."""
     notes = notes if notes is not None else []
@@ -42,7 +42,7 @@ def pooled(studies: Sequence[StudyEffect], measure: Measure, method: str = "REML
         _note(notes, f"{label}: k = 1 ({studies[0].study_id}); reported as a common effect with a z test, "
               "no heterogeneity statistics")
     f = fit(np.array([s.yi for s in studies], dtype=float), np.array([s.vi for s in studies], dtype=float),
-            None, method, test, level, numerics=numerics)
+            None, method, test, level, numerics=numerics, hk_adhoc=hk_adhoc)
     for n in f.notes:
         _note(notes, f"{label}: {n}")
     return pooled_from_fit(f, measure, studies, prediction)
@@ -91,7 +91,7 @@ def subgroup_test_separate(subs: dict[str, Pooled]) -> SubgroupTest:
 
 
 def fit_common_tau2(effects: EffectSizes, groups: dict[str, list[StudyEffect]], method: str, test: str,
-                    notes: list[str], level: float = LEVEL, numerics: Numerics = EXACT):
+                    notes: list[str], level: float = LEVEL, numerics: Numerics = EXACT, hk_adhoc: bool = False):
     """One model with the subgroup factor (metafor ``mods = ~ factor(by)``).
 
     Notes
@@ -114,7 +114,7 @@ def fit_common_tau2(effects: EffectSizes, groups: dict[str, list[StudyEffect]], 
     X = np.zeros((k, G))
     X[np.arange(k), [i for i, g in enumerate(labels) for _ in groups[g]]] = 1.0
     f = fit(np.array([s.yi for s in studies]), np.array([s.vi for s in studies]), X, method, test, level,
-            tau2_ci=False, numerics=numerics)
+            tau2_ci=False, numerics=numerics, hk_adhoc=hk_adhoc)
     for n in f.notes:
         _note(notes, f"subgroup model: {n}")
     subs = {}

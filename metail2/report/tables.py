@@ -18,7 +18,7 @@ from .format import number as fmt
 def title(r) -> str:
     m = r.measure
     model = "common-effect" if r.method == "FE" else "random-effects"
-    test = "Hartung–Knapp (t)" if r.test == "hk" else "z"
+    test = {"hk": "Hartung–Knapp (t)", "hk-adhoc": "Hartung–Knapp (t), ad hoc s² ≥ 1"}.get(r.test, "z")
     t = (f"{model.capitalize()} meta-analysis · {m.name} ({m.label}) · method {r.method} · test {test}"
          f" · convention {r.convention}")
     if r.level != 0.95:

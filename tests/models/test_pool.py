@@ -144,3 +144,25 @@ def test_common_tau2_needs_two_subgroups():
     e = EffectSizes.from_arrays([0.1, 0.5], [0.1, 0.2], groups={"g": ["a", "a"]})
     with pytest.raises(SheetError, match="at least 2 subgroups"):
         pool(e, by="g", subgroup_tau2="common")
+
+
+def test_hk_with_identical_estimates_warns_and_adhoc_keeps_the_ci_open():
+    """metafor/meta: HK with s² = 0 gives SE 0; the ad hoc correction s² ≥ 1
+    gives a CI never narrower than the z-based one."""
+    import warnings
+
+    es = EffectSizes.from_arrays([0.2, 0.2, 0.2], [0.1, 0.2, 0.3])
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        r = pool(es, method="REML", test="hk")
+    assert r.overall.se == 0 and any("s² = 0" in str(x.message) for x in w)
+    a = pool(es, method="REML", test="hk", hk_adhoc=True)
+    z = pool(es, method="REML", test="z")
+    assert a.test == "hk-adhoc"
+    assert a.overall.ci_upper - a.overall.ci_lower >= z.overall.ci_upper - z.overall.ci_lower
+
+
+def test_extreme_variance_ratio_is_reported():
+    es = EffectSizes.from_arrays([0.2, 0.3, 0.1], [1e-9, 0.2, 0.3])
+    r = pool(es, method="DL")
+    assert any("largest to the smallest sampling variance" in w for w in r.warnings)
