@@ -19,7 +19,7 @@ from ..errors import Problem, SheetError
 from ..sheets import Row, Sheet, check_sheet, read_sheet
 from ..sheets.check import Excluded, Source, why_incomplete
 from ..sheets.schema import INPUT_COLUMNS, parse_number
-from .formulas import COMPUTE, _Bad, _Exclude
+from .formulas import COMPUTE, Options, _Bad, _Exclude
 from .measures import Measure, get_measure
 
 # --------------------------------------------------------------------------- values
@@ -42,6 +42,9 @@ class StudyEffect:
     source : Source
     row : Row
         The sheet row (cells as written), for grouping and display.
+    counts : (a, n1, c, n2) or None
+        The raw two-arm counts as extracted (events and totals, no
+        correction), for Mantel–Haenszel and Peto; ``None`` for other inputs.
     """
 
     study_id: str
@@ -52,6 +55,7 @@ class StudyEffect:
     ni: float | None
     source: Source
     row: Row = field(repr=False, compare=False)
+    counts: tuple[float, float, float, float] | None = None
 
     @property
     def sei(self) -> float:
@@ -125,7 +129,7 @@ class EffectSizes:
         return np.array([s.vi for s in self.studies], dtype=float)
 
 
-def escalc(sheet, measure: str | Measure, *, drop00: bool = False) -> EffectSizes:
+def escalc(sheet, measure: str | Measure, *, drop00: bool = False, smd: str = "exact") -> EffectSizes:
     """Compute effect sizes ``yi`` and sampling variances ``vi`` for every row.
 
     Parameters
@@ -138,6 +142,8 @@ def escalc(sheet, measure: str | Measure, *, drop00: bool = False) -> EffectSize
     drop00 : bool
         Drop two-arm tables with no events (or only events) in both arms, as
         RevMan does; by default they are kept with the 1/2 correction (metafor).
+    smd : {"exact", "revman5"}
+        Hedges' correction of the SMD (:class:`~metail2.effects.formulas.Options`).
 
     Returns
     -------
@@ -166,6 +172,7 @@ def escalc(sheet, measure: str | Measure, *, drop00: bool = False) -> EffectSize
     if not isinstance(sheet, Sheet):
         sheet = read_sheet(sheet, validate=False) if not hasattr(sheet, "columns") else Sheet.from_frame(sheet)
     m = get_measure(measure)
+    opts = Options(drop00=drop00, smd=smd)
     name = sheet.path
     problems: list[Problem] = list(check_sheet(sheet).errors)
 
@@ -204,7 +211,7 @@ def escalc(sheet, measure: str | Measure, *, drop00: bool = False) -> EffectSize
             continue
         group = complete[0]
         try:
-            yi, vi, ni, note = COMPUTE[group]({c: values[c] for c in INPUT_COLUMNS[group]}, m, drop00)
+            yi, vi, ni, note = COMPUTE[group]({c: values[c] for c in INPUT_COLUMNS[group]}, m, opts)
         except _Bad as exc:
             problems.append(Problem(name, row.line, sid, exc.column, exc.message))
             continue
@@ -215,8 +222,10 @@ def escalc(sheet, measure: str | Measure, *, drop00: bool = False) -> EffectSize
             problems.append(Problem(name, row.line, sid, None,
                                     f"{group} give no finite effect size (yi={yi}, vi={vi})"))
             continue
+        counts = (tuple(values[c] for c in ("exp_events", "exp_total", "ctrl_events", "ctrl_total"))
+                  if group == "two-arm counts" else None)
         studies.append(StudyEffect(sid, float(yi), float(vi), group, note,
-                                   None if ni is None else float(ni), src, row))
+                                   None if ni is None else float(ni), src, row, counts))
     if not problems and not studies:
         problems.append(Problem(name, None, None, None,
                                 f"no usable study for measure {m.name} "

@@ -1,16 +1,36 @@
 """Effect-size formulas, one function per input group (metafor ``escalc``).
 
-Each takes the group's values, the measure and ``drop00`` and returns
-``(yi, vi, ni, note)``; adding an input group is one function plus one entry
-in :data:`COMPUTE`.
+Each takes the group's values, the measure and the :class:`Options` and
+returns ``(yi, vi, ni, note)``; adding an input group is one function plus one
+entry in :data:`COMPUTE`.
 """
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Callable, Mapping
 
 from ..sheets.check import group_problem
 from .measures import Z975, Measure
+
+@dataclass(frozen=True)
+class Options:
+    """Choices of the effect-size stage.
+
+    Attributes
+    ----------
+    drop00 : bool
+        Drop two-arm tables with no events (or only events) in both arms
+        (RevMan) instead of keeping them with the 1/2 correction (metafor).
+    smd : {"exact", "revman5"}
+        Hedges' g with the exact correction and metafor's large-sample
+        variance, or RevMan 5's approximate correction 1 − 3/(4N − 9) and
+        variance N/(n₁n₂) + g²/(2(N − 3.94)).
+    """
+
+    drop00: bool = False
+    smd: str = "exact"
+
 
 class _Exclude(Exception):
     """Internal: the row cannot give an effect size; the message is the reason."""
@@ -31,7 +51,7 @@ def _check(group: str, v: Mapping[str, float]) -> None:
         raise _Bad(*found)
 
 
-def _counts_2x2(v: Mapping[str, float], m: Measure, drop00: bool):
+def _counts_2x2(v: Mapping[str, float], m: Measure, opts: Options):
     """OR, RR and RD from two-arm counts (metafor escalc, add=1/2, to="only0").
 
     Notes
@@ -42,14 +62,14 @@ def _counts_2x2(v: Mapping[str, float], m: Measure, drop00: bool):
     RD: yi = a/n1 − c/n2, vi = p1(1−p1)/n1 + p2(1−p2)/n2.
     A table with a zero cell gets 1/2 added to each of its four cells; a
     double-zero table (no events in both arms, or only events in both) is kept
-    unless ``drop00`` (RevMan's choice). Viechtbauer (2010), metafor ``escalc``.
+    unless ``opts.drop00`` (RevMan's choice). Viechtbauer (2010), metafor ``escalc``.
     """
     _check("two-arm counts", v)
     n1, n2 = v["exp_total"], v["ctrl_total"]
     a, c = v["exp_events"], v["ctrl_events"]
     b, d = n1 - a, n2 - c
     note = None
-    if drop00 and ((a == 0 and c == 0) or (b == 0 and d == 0)):
+    if opts.drop00 and ((a == 0 and c == 0) or (b == 0 and d == 0)):
         raise _Exclude("double-zero table dropped (drop00: no information on a relative effect)")
     if min(a, b, c, d) == 0:
         a, b, c, d = a + 0.5, b + 0.5, c + 0.5, d + 0.5
@@ -66,7 +86,7 @@ def _counts_2x2(v: Mapping[str, float], m: Measure, drop00: bool):
     return p1 - p2, vi, n1 + n2, note
 
 
-def _continuous(v: Mapping[str, float], m: Measure, drop00: bool):
+def _continuous(v: Mapping[str, float], m: Measure, opts: Options):
     """MD and SMD from means, SDs and group sizes (metafor escalc, vtype="LS").
 
     Notes
@@ -76,6 +96,8 @@ def _continuous(v: Mapping[str, float], m: Measure, drop00: bool):
     yi = c(m)·(m1−m2)/sp with the exact correction
     c(m) = Γ(m/2) / (√(m/2) Γ((m−1)/2)), m = n1+n2−2 (Hedges 1981), and
     metafor's large-sample variance vi = 1/n1 + 1/n2 + yi²/(2(n1+n2)).
+    With ``opts.smd == "revman5"``: g = (1 − 3/(4N − 9))·(m1−m2)/sp and
+    vi = N/(n1·n2) + g²/(2(N − 3.94)), N = n1 + n2 (RevMan 5).
     """
     _check("two-arm continuous", v)
     n1, n2 = v["exp_total"], v["ctrl_total"]
@@ -89,12 +111,16 @@ def _continuous(v: Mapping[str, float], m: Measure, drop00: bool):
     sp = math.sqrt(((n1 - 1) * sd1 ** 2 + (n2 - 1) * sd2 ** 2) / df)
     if sp <= 0:
         raise _Bad("exp_sd", "pooled SD is 0: the standardised mean difference is undefined")
+    n = n1 + n2
+    if opts.smd == "revman5":  # RevMan 5 (Deeks & Higgins 2010, the RevMan statistical methods)
+        yi = (1 - 3 / (4 * n - 9)) * (v["exp_mean"] - v["ctrl_mean"]) / sp
+        return yi, n / (n1 * n2) + yi ** 2 / (2 * (n - 3.94)), n, None
     cm = math.exp(math.lgamma(df / 2) - math.log(math.sqrt(df / 2)) - math.lgamma((df - 1) / 2))
     yi = cm * (v["exp_mean"] - v["ctrl_mean"]) / sp
-    return yi, 1 / n1 + 1 / n2 + yi ** 2 / (2 * (n1 + n2)), n1 + n2, None
+    return yi, 1 / n1 + 1 / n2 + yi ** 2 / (2 * n), n, None
 
 
-def _single_arm(v: Mapping[str, float], m: Measure, drop00: bool):
+def _single_arm(v: Mapping[str, float], m: Measure, opts: Options):
     """PR, PLO and PFT from events and total (metafor escalc).
 
     Notes
@@ -120,7 +146,7 @@ def _single_arm(v: Mapping[str, float], m: Measure, drop00: bool):
     return math.log(p / (1 - p)), 1 / x + 1 / (n - x), ni, note
 
 
-def _o_minus_e(v: Mapping[str, float], m: Measure, drop00: bool):
+def _o_minus_e(v: Mapping[str, float], m: Measure, opts: Options):
     """log HR from the log-rank O−E and its variance V: yi = (O−E)/V, vi = 1/V
     (Peto; Parmar, Torri & Stewart 1998)."""
     _check("O-E and V", v)
@@ -135,14 +161,14 @@ def _to_scale(est: float, m: Measure, column: str) -> float:
     return est
 
 
-def _estimate_se(v, m, drop00):
+def _estimate_se(v, m, opts):
     """Generic inverse variance: yi = estimate (log for ratios), vi = se².
     The SE is on the analysis scale (of the log ratio for OR, RR, HR)."""
     _check("estimate and SE", v)
     return _to_scale(v["estimate"], m, "estimate"), v["se"] ** 2, None, None
 
 
-def _estimate_ci(v, m, drop00):
+def _estimate_ci(v, m, opts):
     """Generic inverse variance from a 95% CI: vi = ((U − L)/(2·1.959964))²,
     with L, U and the estimate on the log scale for ratios (Cochrane Handbook 6.3)."""
     _check("estimate and 95% CI", v)
@@ -152,7 +178,7 @@ def _estimate_ci(v, m, drop00):
     return yi, ((hi_s - lo_s) / (2 * Z975)) ** 2, None, None
 
 
-def _estimate_p(v, m, drop00):
+def _estimate_p(v, m, opts):
     """Generic inverse variance from a two-sided p-value:
     z = Φ⁻¹(1 − p/2), se = |yi|/z (Altman & Bland 2011)."""
     from scipy.special import ndtri
