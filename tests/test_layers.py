@@ -21,7 +21,7 @@ import pytest
 
 PKG = Path(__file__).parents[1] / "metail2"
 
-BOTTOM = {"errors", "_io", "_version", "_display"}
+BOTTOM = {"errors", "_io", "_version", "_display", "_spreadsheet"}
 #: rank of each top-level part; a module may import parts of lower or equal rank
 #: (equal rank only within its own part).
 RANK = {**{b: 0 for b in BOTTOM}, "sheets": 1, "effects": 2, "models": 3, "bias": 4, "sensitivity": 4,
