@@ -54,6 +54,8 @@ def add_pool_args(p) -> None:
     p.add_argument("--hk-adhoc", action="store_true",
                    help="with --test hk: the ad hoc correction s² = max(1, s²), never narrower than the z-based CI")
     p.add_argument("--by", metavar="COLUMN", help="subgroup column, e.g. route")
+    p.add_argument("--outcome", metavar="VALUE", help="pool only the rows with this outcome (needed when the sheet has several)")
+    p.add_argument("--analysis", metavar="VALUE", help="pool only the rows with this analysis (needed when the sheet has several)")
     p.add_argument("--subgroup-tau2", default="separate", choices=("separate", "common"),
                    help="separate tau² per subgroup (default) or one model with the subgroup factor")
     p.add_argument("--drop00", action="store_true",
@@ -78,7 +80,7 @@ def pooled(args):
         try:
             return pool(args.sheet, args.measure, args.method, args.test, by=args.by,
                         subgroup_tau2=args.subgroup_tau2, drop00=args.drop00, convention=args.convention,
-                        hk_adhoc=args.hk_adhoc), 0
+                        hk_adhoc=args.hk_adhoc, outcome=args.outcome, analysis=args.analysis), 0
         except SheetError as exc:
             for problem in exc.problems:
                 print(str(problem), file=sys.stderr)

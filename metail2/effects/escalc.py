@@ -81,12 +81,15 @@ class EffectSizes:
     excluded : tuple of Excluded
         In sheet order.
     sheet : Sheet
+    selection : tuple of (column, value)
+        The ``outcome``/``analysis`` this analysis is restricted to.
     """
 
     measure: Measure
     studies: tuple[StudyEffect, ...]
     excluded: tuple[Excluded, ...]
     sheet: Sheet = field(repr=False, compare=False)
+    selection: tuple[tuple[str, str], ...] = ()
 
     @property
     def k(self) -> int:
@@ -129,7 +132,8 @@ class EffectSizes:
         return np.array([s.vi for s in self.studies], dtype=float)
 
 
-def escalc(sheet, measure: str | Measure, *, drop00: bool = False, smd: str = "exact") -> EffectSizes:
+def escalc(sheet, measure: str | Measure, *, drop00: bool = False, smd: str = "exact",
+           outcome: str | None = None, analysis: str | None = None) -> EffectSizes:
     """Compute effect sizes ``yi`` and sampling variances ``vi`` for every row.
 
     Parameters
@@ -144,6 +148,10 @@ def escalc(sheet, measure: str | Measure, *, drop00: bool = False, smd: str = "e
         RevMan does; by default they are kept with the 1/2 correction (metafor).
     smd : {"exact", "revman5"}
         Hedges' correction of the SMD (:class:`~metail2.effects.formulas.Options`).
+    outcome, analysis : str, optional
+        Restrict to the rows with this ``outcome`` / ``analysis``. A sheet
+        holding more than one value in either column is refused without
+        them: pooling several outcomes would count a study more than once.
 
     Returns
     -------
@@ -183,6 +191,9 @@ def escalc(sheet, measure: str | Measure, *, drop00: bool = False, smd: str = "e
     if problems and (not available or "study_id" not in sheet.columns):
         raise SheetError(problems)
 
+    selection, select_problems = _selection(sheet, outcome=outcome, analysis=analysis)
+    if select_problems:
+        raise SheetError(problems + select_problems)
     used_columns = sorted({c for g in available for c in INPUT_COLUMNS[g]})
     bad_rows = {p.line for p in problems}
     studies: list[StudyEffect] = []
@@ -192,6 +203,12 @@ def escalc(sheet, measure: str | Measure, *, drop00: bool = False, smd: str = "e
             continue
         sid = row.study_id
         src = Source(name, row.line)
+        other = [(c, w) for c, w in selection if row.text(c) != w]
+        if other:
+            if any(not row.text(c) for c, _ in other):
+                excluded.append(Excluded(sid, "; ".join(f"{c} is empty (this analysis: {c} = {w})"
+                                                        for c, w in other if not row.text(c)), src))
+            continue
         values = {c: x for c in used_columns if (x := parse_number(row.cells.get(c, ""))) is not None}
         complete = [g for g in available if all(c in values for c in INPUT_COLUMNS[g])]
         chosen = row.text("input")
@@ -234,4 +251,29 @@ def escalc(sheet, measure: str | Measure, *, drop00: bool = False, smd: str = "e
         unique = list(dict.fromkeys(problems))
         unique.sort(key=lambda p: p.line or 0)
         raise SheetError(unique)
-    return EffectSizes(m, tuple(studies), tuple(excluded), sheet)
+    return EffectSizes(m, tuple(studies), tuple(excluded), sheet, selection)
+
+
+def _selection(sheet: Sheet, **wanted: str | None) -> tuple[tuple[tuple[str, str], ...], list[Problem]]:
+    """The (column, value) restrictions asked for, and the problems: a column
+    with several values and no choice, or a choice no row has."""
+    selection, problems = [], []
+    for col, want in wanted.items():
+        if col not in sheet.columns:
+            if want is not None:
+                problems.append(Problem(sheet.path, 1, None, col, f"--{col} {want!r} given, but the sheet has no "
+                                        f"{col!r} column"))
+            continue
+        values = sorted({r.text(col) for r in sheet.rows if r.text(col)})
+        if want is None:
+            if len(values) > 1:
+                problems.append(Problem(sheet.path, None, None, col,
+                                        f"the sheet holds {len(values)} values of {col} ({', '.join(map(repr, values))}); "
+                                        f"pooling them together would count a study more than once: choose one "
+                                        f"with --{col} VALUE"))
+        elif want not in values:
+            problems.append(Problem(sheet.path, None, None, col, f"no row has {col} = {want!r} "
+                                    f"(values: {', '.join(map(repr, values)) or 'none'})"))
+        else:
+            selection.append((col, want))
+    return tuple(selection), problems

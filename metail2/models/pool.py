@@ -20,7 +20,8 @@ from .subgroups import MISSING_GROUP, fit_common_tau2, group_rows, pooled, subgr
 
 def pool(effects, measure: str | None = None, method: str = "REML", test: str = "z", *,
          by: str | None = None, subgroup_tau2: str = "separate", drop00: bool = False,
-         level: float = LEVEL, convention: str = DEFAULT, hk_adhoc: bool = False) -> MetaResult:
+         level: float = LEVEL, convention: str = DEFAULT, hk_adhoc: bool = False,
+         outcome: str | None = None, analysis: str | None = None) -> MetaResult:
     """Pool effect sizes with a common-effect or random-effects model.
 
     Parameters
@@ -52,6 +53,9 @@ def pool(effects, measure: str | None = None, method: str = "REML", test: str = 
         ``metail2`` (default) exact, unit-free numerics; ``metafor`` metafor
         3.8's own tolerances; ``revman5`` RevMan 5 as R meta computes it.
 
+    outcome, analysis : str, optional
+        Passed to :func:`~metail2.effects.escalc` when ``effects`` is a sheet
+        (a sheet with several outcomes or analyses needs one chosen).
     hk_adhoc : bool
         With ``test="hk"``: the ad hoc correction s² = max(1, s²) (metafor
         ``test="adhoc"``); the result's ``test`` is then ``hk-adhoc``.
@@ -70,7 +74,8 @@ def pool(effects, measure: str | None = None, method: str = "REML", test: str = 
     if not isinstance(effects, EffectSizes):
         if measure is None:
             raise SheetError([Problem("<arguments>", None, None, "measure", "a measure is needed to pool a sheet")])
-        effects = escalc(effects, measure, drop00=drop00)
+        effects = escalc(effects, measure, drop00=drop00 or conv.drop00, smd=conv.smd, outcome=outcome,
+                         analysis=analysis)
     method = method.upper()
     problems = []
     if method not in METHODS:

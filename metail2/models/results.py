@@ -221,6 +221,7 @@ class MetaResult:
         }
         if self.level != 0.95:
             d["level"] = self.level
+        d.update(dict(self.effects.selection))
         if self.by is not None:
             d["by"] = self.by
             d["subgroup_tau2"] = self.subgroup_tau2

@@ -140,3 +140,17 @@ def test_non_utf8_sheet(tmp_path, capsys):
     path.write_bytes("study_id,events,total\nM\xfcller,1,5\n".encode("latin-1"))
     code, _, err = run(["pool", str(path), "--measure", "PLO"], capsys)
     assert code == 2 and f"{path}:2: not valid UTF-8" in err
+
+
+def test_a_sheet_with_several_outcomes_is_refused_until_one_is_chosen(write_sheet, capsys):
+    """Issue 9.2: three outcomes of one study must not be pooled as three studies."""
+    rows = [{"study_id": s, "outcome": o, "events": e, "total": 20}
+            for s, e in (("A", 3), ("B", 5), ("C", 8)) for o in ("response", "toxicity")]
+    path = str(write_sheet(rows))
+    code, out, err = run(["pool", path, "--measure", "PLO", "--json"], capsys)
+    assert code == 2 and "'response', 'toxicity'" in err and "--outcome" in err
+    code, out, err = run(["pool", path, "--measure", "PLO", "--json", "--outcome", "response"], capsys)
+    d = json.loads(out)
+    assert code == 0 and d["overall"]["k"] == 3 and d["outcome"] == "response"
+    code, out, err = run(["pool", path, "--measure", "PLO", "--outcome", "survival"], capsys)
+    assert code == 2 and "no row has outcome = 'survival'" in err
