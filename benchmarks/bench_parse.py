@@ -27,7 +27,7 @@ import resource, sys, time
 path, how = sys.argv[1], sys.argv[2]
 t = time.perf_counter()
 if how == "metail2":
-    from metail2.review.records import iter_pubmed_xml
+    from metail2.review.pubmed_xml import iter_pubmed_xml
     n = sum(1 for _ in iter_pubmed_xml(path))
 else:
     from Bio import Entrez

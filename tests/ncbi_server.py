@@ -6,7 +6,9 @@ larger than the recordings, synthetic articles built here and marked
 ``<!-- SYNTHETIC record made by metail2's test server -->``. Faults are
 injected on demand, one per request, in the order queued: 429 with
 Retry-After, 500, a connection dropped mid-body, ``<ERROR>`` in a 200 body,
-an HTML page instead of XML, an expired WebEnv, a delay.
+an HTML page instead of XML, an expired WebEnv, a delay; ``skip`` lets that
+many matching requests pass first. Like NCBI, ESearch lists at most
+``id_limit`` IDs of a search (10,000 by default).
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import datetime as dt
 import re
 import threading
 import time
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -50,18 +53,28 @@ def synthetic_article(pmid: str, date: dt.date, doi: str | None = None) -> str:
             f"</ArticleIdList></PubmedData></PubmedArticle>")
 
 
+@dataclass
+class Fault:
+    endpoint: str  # "esearch.fcgi", "efetch.fcgi" or "*"
+    kind: str  # 429, 500, drop, error200, html, expire, delay
+    arg: float = 0.0  # Retry-After or delay seconds
+    skip: int = 0  # matching requests to let pass before this fault
+
+
 class FakeNCBI(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self):
+    def __init__(self, id_limit: int = 10000):
         super().__init__(("127.0.0.1", 0), Handler)
         self.corpora: dict[str, list[tuple[str, dt.date, str]]] = {}
-        self.faults: list[tuple[str, str, float]] = []
+        self.faults: list[Fault] = []
         self.requests: list[tuple[float, str, dict]] = []
         self.webenvs: dict[str, list[str]] = {}
+        self.searches_with_history = 0  # names each WebEnv, never reused (as NCBI's)
         self.delay = 0.0
+        self.id_limit = id_limit
         self.lock = threading.Lock()
-        self.thread = threading.Thread(target=self.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
         self.thread.start()
 
     @property
@@ -71,8 +84,9 @@ class FakeNCBI(ThreadingHTTPServer):
     def add_corpus(self, term: str, records: list[tuple[str, dt.date, str]]) -> None:
         self.corpora[term] = sorted(records, key=lambda r: (r[1], r[0]), reverse=True)
 
-    def fault(self, endpoint: str, kind: str, arg: float = 0.0) -> None:
-        self.faults.append((endpoint, kind, arg))
+    def fault(self, endpoint: str, kind: str, arg: float = 0.0, *, skip: int = 0) -> None:
+        """Queue a fault for the next request to ``endpoint`` (after ``skip`` that pass)."""
+        self.faults.append(Fault(endpoint, kind, arg, skip))
 
     def stop(self) -> None:
         self.shutdown()
@@ -113,15 +127,18 @@ class Handler(BaseHTTPRequestHandler):
         endpoint = urlparse(self.path).path.rsplit("/", 1)[-1]
         with srv.lock:
             srv.requests.append((time.monotonic(), endpoint, params))
-            fault = next((f for f in srv.faults if f[0] in (endpoint, "*")), None)
-            if fault:
+            fault = next((f for f in srv.faults if f.endpoint in (endpoint, "*")), None)
+            if fault and fault.skip:
+                fault.skip -= 1
+                fault = None
+            elif fault:
                 srv.faults.remove(fault)
         if srv.delay:
             time.sleep(srv.delay)
         if params.get("tool") != "metail2":
             return self.send(400, b"<ERROR>tool parameter missing</ERROR>")
         if fault:
-            kind, arg = fault[1], fault[2]
+            kind, arg = fault.kind, fault.arg
             if kind == "429":
                 return self.send(429, b"<ERROR>API rate limit exceeded</ERROR>", {"Retry-After": str(int(arg))})
             if kind == "500":
@@ -151,10 +168,11 @@ class Handler(BaseHTTPRequestHandler):
             ids = [r[0] for r in recs]
             retmax = int(params.get("retmax", 20))
             retstart = int(params.get("retstart", 0))
-            shown = ids[retstart:retstart + retmax][: max(0, 10000 - retstart)]
+            shown = ids[retstart:retstart + retmax][: max(0, srv.id_limit - retstart)]
             hist = ""
             if params.get("usehistory") == "y":
-                key = f"MCID_{len(srv.webenvs) + 1:04d}"
+                srv.searches_with_history += 1
+                key = f"MCID_{srv.searches_with_history:04d}"
                 srv.webenvs[key] = ids
                 hist = f"<QueryKey>1</QueryKey><WebEnv>{key}</WebEnv>"
             xml = (f'<?xml version="1.0" encoding="UTF-8" ?>\n<!DOCTYPE eSearchResult PUBLIC "-//NLM//DTD '

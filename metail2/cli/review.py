@@ -57,20 +57,13 @@ def register(sub) -> None:
     pr.set_defaults(func=_prisma)
 
 
-def open_db(path: str):
-    """The records store at ``path``."""
-    from ..review.store import Store
-
-    return Store(path)
-
-
 def _search(args) -> int:
-    from ..review.pubmed import EutilsClient, EutilsError, run_search
+    from ..review import EutilsClient, EutilsError, open_store, run_search
 
     log = lambda m: print(m, file=sys.stderr)  # noqa: E731
     client = EutilsClient(base_url=args.eutils_url, email=args.email, api_key=args.api_key,
                           max_tries=args.max_tries, backoff=args.backoff, log=log)
-    with open_db(args.db) as store:
+    with open_store(args.db) as store:
         try:
             run = run_search(store, client, args.query, batch_size=args.batch_size, mindate=args.mindate,
                              maxdate=args.maxdate, log=log)
@@ -89,39 +82,26 @@ def _search(args) -> int:
 def _records_import(args) -> int:
     import os
 
-    from ..review.records import NotXMLError, iter_medline, iter_pubmed_xml, iter_ris
+    from ..review import NotXMLError, import_file, open_store
 
     code = 0
-    with open_db(args.db) as store:
+    with open_store(args.db) as store:
         for path in args.files:
-            issues: list = []
-            low = path.lower()
-            kind = "ris" if low.endswith(".ris") else "medline" if low.endswith((".txt", ".nbib", ".medline")) \
-                else "pubmed-xml"
-            reader = {"ris": iter_ris, "medline": iter_medline, "pubmed-xml": iter_pubmed_xml}[kind]
             if not os.path.exists(path):
                 print(f"{path}: no such file", file=sys.stderr)
                 code = 2
                 continue
             try:
-                items = list(reader(path, issues))
+                done = import_file(store, path)
             except (NotXMLError, RuntimeError) as exc:
                 print(f"{path}: {exc}", file=sys.stderr)
                 code = 2
                 continue
-            sid = store.start_search("file", os.path.abspath(path), kind, {}, None)
-            results = store.add_records(sid, items)
-            with store.transaction() as db:
-                db.execute("UPDATE searches SET count=? WHERE id=?", (len(results), sid))
-            store.finish_search(sid, "complete", "; ".join(map(str, issues)) or None)
-            new = sum(r.status == "new" for r in results)
-            dups = sum(r.status == "duplicate" for r in results)
-            known = sum(r.status == "existing" for r in results)
-            print(f"{path}: {len(results)} records ({new} new, {dups} duplicates linked, {known} already stored); "
-                  f"{len(issues)} skipped")
-            for issue in issues:
+            print(f"{path}: {len(done.results)} records ({done.count('new')} new, {done.count('duplicate')} "
+                  f"duplicates linked, {done.count('existing')} already stored); {len(done.issues)} skipped")
+            for issue in done.issues:
                 print(f"  skipped: {issue}", file=sys.stderr)
-            if issues:
+            if done.issues:
                 code = max(code, 1)
     return code
 
@@ -131,9 +111,9 @@ def _records_export(args) -> int:
     import io
 
     from .._io import atomic_write
-    from ..review.records import to_ris
+    from ..review import open_store, to_ris
 
-    with open_db(args.db) as store:
+    with open_store(args.db) as store:
         rows = store.export_json()
     if args.format == "jsonl":
         text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
@@ -156,9 +136,9 @@ def _records_export(args) -> int:
 
 
 def _screen(args) -> int:
-    from ..review.screening import conflicts, export_screening, import_screening
+    from ..review import conflicts, export_screening, import_screening, open_store
 
-    with open_db(args.db) as store:
+    with open_store(args.db) as store:
         if args.screen_command == "export":
             out = args.csv or args.xlsx
             n = export_screening(store, args.stage, out)
@@ -171,15 +151,17 @@ def _screen(args) -> int:
         else:
             found = conflicts(store, args.stage)
         for c in found:
-            print(f"conflict: record {c['record_id']}: " + ", ".join(f"{k}={v}" for k, v in c["decisions"].items()))
+            print(f"conflict: record {c['record_id']}: " + ", ".join(
+                f"{k}={v}" + (f" ({c['reasons'][k]})" if c["about"] == "reason" else "")
+                for k, v in c["decisions"].items()))
         print(f"{len(found)} conflicts at {args.stage}")
     return 1 if found and args.screen_command == "conflicts" else 0
 
 
 def _prisma(args) -> int:
-    from ..review.screening import prisma_counts
+    from ..review import open_store, prisma_counts
 
-    with open_db(args.db) as store:
+    with open_store(args.db) as store:
         p = prisma_counts(store)
     print(p.to_json() if args.json else p.table())
     return 0

@@ -127,12 +127,11 @@ def _sheet_import(args) -> int:
 def _sheet_from_records(args) -> int:
     from ..sheets.csvio import atomic_write, format_record
     from ..effects import new_sheet_columns
-    from ..review.screening import final_decisions
-    from .review import open_db
+    from ..review import final_decisions, open_store
 
     if refuse_existing(args.file, args.force):
         return 2
-    with open_db(args.db) as store:
+    with open_store(args.db) as store:
         recs = store.records()
         if not args.all:
             keep = {k for k, v in final_decisions(store, "full-text").items() if v == "include"}

@@ -1,29 +1,95 @@
-"""Screening decisions and the PRISMA 2020 flow counts.
+"""Screening: sheets for reviewers, their decisions, and which decision counts.
 
 Reviewers screen in a spreadsheet: ``export_screening`` writes one row per
 unique record (title, abstract, …) with empty ``decision``/``reason``
 columns; ``import_screening`` reads a reviewer's filled sheet back.
-Decisions are ``include``, ``exclude`` or ``maybe``; a reviewer named
-``consensus`` settles a conflict. ``prisma_counts`` gives the PRISMA 2020
-numbers (Page et al. 2021, BMJ 372:n71).
+Decisions are ``include``, ``exclude`` or ``maybe``; a full-text exclusion
+needs a reason.
+
+Which decision counts for a record at a stage (:func:`settle`), the same
+for every reader (the full-text sheet, PRISMA, ``sheet from-records``):
+
+1. a decision by the reviewer named ``consensus`` settles the record: its
+   decision and its reason count, whatever the others said;
+2. otherwise, when every reviewer made the same decision, that decision
+   counts; at full text an exclusion also needs the same reason from every
+   reviewer, because PRISMA reports excluded reports by reason;
+3. otherwise the record is a ``conflict``: listed by ``screen conflicts``,
+   counted as not yet decided, never given one reviewer's decision or
+   reason.
 """
 from __future__ import annotations
 
 import csv
 import io
-import json
-import os
-from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 
 from .._io import atomic_write
 from ..errors import Problem, SheetError
-from .store import Store, now
+from .store import Decision, Store
 
 STAGES = ("title-abstract", "full-text")
 DECISIONS = ("include", "exclude", "maybe")
+CONSENSUS = "consensus"
+CONFLICT = "conflict"
 COLUMNS = ("record_id", "pmid", "doi", "year", "first_author", "title", "journal", "abstract", "decision", "reason",
            "reviewer")
+
+
+@dataclass(frozen=True)
+class Settled:
+    """The decision that counts for one record at one stage (see the module
+    docstring): ``decision`` is include, exclude, maybe or ``conflict``;
+    ``reason`` is the reason that counts ("" when none does); ``about`` says
+    what a conflict is about ("decision" or "reason"; "" when settled)."""
+
+    decision: str
+    reason: str = ""
+    about: str = ""
+
+
+def settle(decisions: list[Decision]) -> Settled:
+    """The decision that counts among one record's decisions at one stage."""
+    for d in decisions:
+        if d.reviewer == CONSENSUS:
+            return Settled(d.decision, d.reason)
+    if len({d.decision for d in decisions}) > 1:
+        return Settled(CONFLICT, about="decision")
+    reasons = {d.reason for d in decisions}
+    first = decisions[0]
+    if first.stage == "full-text" and first.decision == "exclude" and len(reasons) > 1:
+        return Settled(CONFLICT, about="reason")
+    return Settled(first.decision, first.reason if len(reasons) == 1 else "")
+
+
+def _by_record(store: Store, stage: str) -> dict[int, list[Decision]]:
+    out: dict[int, list[Decision]] = {}
+    for d in store.decisions(stage):
+        out.setdefault(d.record_id, []).append(d)
+    return out
+
+
+def settled(store: Store, stage: str) -> dict[int, Settled]:
+    """record id -> the decision that counts at ``stage``, for every record with a decision."""
+    return {rid: settle(ds) for rid, ds in _by_record(store, stage).items()}
+
+
+def final_decisions(store: Store, stage: str) -> dict[int, str]:
+    """record id -> include/exclude/maybe, or 'conflict' when reviewers disagree."""
+    return {rid: s.decision for rid, s in settled(store, stage).items()}
+
+
+def conflicts(store: Store, stage: str) -> list[dict]:
+    """Records whose reviewers disagree at ``stage`` (and no consensus yet), by
+    record id: ``record_id``, ``about`` ("decision" or "reason"), and each
+    reviewer's ``decisions`` and ``reasons``."""
+    out = []
+    for rid, ds in _by_record(store, stage).items():
+        s = settle(ds)
+        if s.decision == CONFLICT:
+            out.append({"record_id": rid, "about": s.about, "decisions": {d.reviewer: d.decision for d in ds},
+                        "reasons": {d.reviewer: d.reason for d in ds}})
+    return out
 
 
 def _stage_records(store: Store, stage: str) -> list[dict]:
@@ -93,7 +159,7 @@ def import_screening(store: Store, path: str, reviewer: str, stage: str) -> Impo
     row is reported (file, line, record, column) and nothing is stored then."""
     problems: list[Problem] = []
     decisions = []
-    known = {r[0] for r in store.db.execute("SELECT id FROM records")}
+    known = store.record_ids(duplicates=True, withdrawn=True)
     blank = 0
     for line, row in _read_rows(path):
         rid_text = (row.get("record_id") or "").strip()
@@ -112,114 +178,8 @@ def import_screening(store: Store, path: str, reviewer: str, stage: str) -> Impo
         if stage == "full-text" and decision == "exclude" and not reason:
             problems.append(Problem(path, line, rid_text, "reason", "a full-text exclusion needs a reason (PRISMA)"))
             continue
-        decisions.append((int(rid_text), stage, reviewer, decision, reason, now()))
+        decisions.append((int(rid_text), decision, reason))
     if problems:
         raise SheetError(problems)
-    with store.transaction() as db:
-        db.executemany("INSERT OR REPLACE INTO screening VALUES (?, ?, ?, ?, ?, ?)", decisions)
+    store.save_decisions(stage, reviewer, decisions)
     return ImportReport(len(decisions), blank, tuple(conflicts(store, stage)))
-
-
-def conflicts(store: Store, stage: str) -> list[dict]:
-    """Records whose reviewers disagree at ``stage`` (and no consensus yet)."""
-    out = []
-    by_rec: dict[int, dict[str, str]] = {}
-    for rid, reviewer, decision in store.db.execute(
-            "SELECT record_id, reviewer, decision FROM screening WHERE stage=? ORDER BY record_id, reviewer", (stage,)):
-        by_rec.setdefault(rid, {})[reviewer] = decision
-    for rid, ds in by_rec.items():
-        if "consensus" not in ds and len(set(ds.values())) > 1:
-            out.append({"record_id": rid, "decisions": ds})
-    return out
-
-
-def final_decisions(store: Store, stage: str) -> dict[int, str]:
-    """record id -> include/exclude/maybe, or 'conflict' when reviewers disagree."""
-    by_rec: dict[int, dict[str, str]] = {}
-    for rid, reviewer, decision in store.db.execute(
-            "SELECT record_id, reviewer, decision FROM screening WHERE stage=?", (stage,)):
-        by_rec.setdefault(rid, {})[reviewer] = decision
-    out = {}
-    for rid, ds in by_rec.items():
-        if "consensus" in ds:
-            out[rid] = ds["consensus"]
-        else:
-            vals = set(ds.values())
-            out[rid] = vals.pop() if len(vals) == 1 else "conflict"
-    return out
-
-
-@dataclass(frozen=True)
-class Prisma:
-    """PRISMA 2020 flow counts (identification, screening, included)."""
-
-    identified: dict = field(default_factory=dict)  # source label -> records
-    identified_total: int = 0
-    duplicates_removed: int = 0
-    records_removed_other: int = 0  # withdrawn by NCBI (DeleteCitation)
-    screened: int = 0
-    excluded_screening: int = 0
-    screening_pending: int = 0
-    screening_conflicts: int = 0
-    reports_sought: int = 0
-    reports_assessed: int = 0
-    reports_excluded: dict = field(default_factory=dict)  # reason -> n
-    fulltext_pending: int = 0
-    included: int = 0
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    def table(self) -> str:
-        lines = ["PRISMA 2020 flow", "Identification"]
-        lines += [f"  Records identified from {src}: {n}" for src, n in self.identified.items()]
-        lines += [f"  Records identified, total: {self.identified_total}",
-                  f"  Duplicate records removed: {self.duplicates_removed}",
-                  f"  Records removed for other reasons (withdrawn): {self.records_removed_other}",
-                  "Screening",
-                  f"  Records screened: {self.screened}",
-                  f"  Records excluded: {self.excluded_screening}",
-                  f"  Records awaiting screening: {self.screening_pending} (conflicts: {self.screening_conflicts})",
-                  f"  Reports sought for retrieval: {self.reports_sought}",
-                  f"  Reports assessed for eligibility: {self.reports_assessed}",
-                  f"  Reports excluded: {sum(self.reports_excluded.values())}"]
-        lines += [f"    {reason}: {n}" for reason, n in self.reports_excluded.items()]
-        lines += [f"  Reports awaiting assessment: {self.fulltext_pending}", "Included",
-                  f"  Studies included in review: {self.included}"]
-        return "\n".join(lines)
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2)
-
-
-def prisma_counts(store: Store) -> Prisma:
-    db = store.db
-    identified = {}
-    for s in db.execute("SELECT id, source, query, database FROM searches ORDER BY id"):
-        n = db.execute("SELECT COUNT(*) FROM search_records WHERE search_id=?", (s["id"],)).fetchone()[0]
-        label = f"PubMed (search {s['id']}: {s['query']})" if s["source"] == "pubmed" else \
-            f"file {os.path.basename(s['query'])} ({s['database']}, import {s['id']})"
-        identified[label] = n
-    total = sum(identified.values())
-    unique = db.execute("SELECT COUNT(*) FROM records WHERE duplicate_of IS NULL AND deleted=0").fetchone()[0]
-    withdrawn = db.execute("SELECT COUNT(*) FROM records WHERE duplicate_of IS NULL AND deleted=1").fetchone()[0]
-    ta = final_decisions(store, "title-abstract")
-    live = {r[0] for r in db.execute("SELECT id FROM records WHERE duplicate_of IS NULL AND deleted=0")}
-    ta = {k: v for k, v in ta.items() if k in live}
-    sought = {k for k, v in ta.items() if v in ("include", "maybe")}
-    ft = {k: v for k, v in final_decisions(store, "full-text").items() if k in sought}
-    reasons = Counter()
-    for rid, reason in db.execute("SELECT record_id, reason FROM screening WHERE stage='full-text' AND "
-                                  "decision='exclude' GROUP BY record_id"):
-        if ft.get(rid) == "exclude":
-            reasons[reason or "(no reason)"] += 1
-    return Prisma(
-        identified=identified, identified_total=total, duplicates_removed=total - unique - withdrawn,
-        records_removed_other=withdrawn, screened=unique,
-        excluded_screening=sum(v == "exclude" for v in ta.values()),
-        screening_pending=unique - sum(v in DECISIONS for v in ta.values()),
-        screening_conflicts=sum(v == "conflict" for v in ta.values()),
-        reports_sought=len(sought), reports_assessed=sum(v in ("include", "exclude") for v in ft.values()),
-        reports_excluded=dict(sorted(reasons.items())),
-        fulltext_pending=len(sought) - sum(v in ("include", "exclude") for v in ft.values()),
-        included=sum(v == "include" for v in ft.values()))

@@ -1,61 +1,17 @@
-"""Screening sheets, reviewer conflicts and PRISMA 2020 counts."""
+"""Screening sheets, decisions, and which decision counts when reviewers disagree."""
 from __future__ import annotations
 
-import csv
 import json
 
 from metail2.cli import main
+from metail2.review import open_store, settle
+from metail2.review.records import Record
+from metail2.review.store import Decision
 
 from tests.conftest import ROOT
+from tests.review.conftest import fill
 
 NCBI = ROOT / "tests" / "fixtures" / "ncbi"
-
-
-def fill(src, dst, decisions):
-    rows = list(csv.DictReader(open(src, newline="")))
-    for r in rows:
-        d = decisions.get(r["pmid"])
-        if d:
-            r["decision"], r["reason"] = d
-    with open(dst, "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
-
-
-def test_two_reviewers_conflicts_and_prisma(tmp_path, capsys):
-    db = str(tmp_path / "s.sqlite")
-    main(["records", "import", str(NCBI / "pubmed1.xml"), str(NCBI / "pubmed2.xml"), str(NCBI / "pubmed_result2.txt"),
-          "--db", db])
-    main(["records", "import", str(NCBI / "pubmed1.xml"), "--db", db])  # the same file twice: 2 duplicates
-    sheet = tmp_path / "ta.csv"
-    assert main(["screen", "export", "--db", db, "--csv", str(sheet)]) == 0
-    assert len(list(csv.DictReader(open(sheet)))) == 8
-    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
-    base = {"12091962": ("exclude", "not colorectal"), "9997": ("exclude", "not clinical"),
-            "11748933": ("include", ""), "11700088": ("include", "")}
-    fill(sheet, a, base)
-    fill(sheet, b, {**base, "11700088": ("exclude", "not IL-2")})
-    assert main(["screen", "import", str(a), "--db", db, "--reviewer", "A"]) == 0
-    assert main(["screen", "import", str(b), "--db", db, "--reviewer", "B"]) == 0
-    out = capsys.readouterr().out
-    assert "conflict: record" in out and "A=include, B=exclude" in out
-    assert main(["screen", "conflicts", "--db", db]) == 1
-    capsys.readouterr()
-    ft = tmp_path / "ft.csv"
-    assert main(["screen", "export", "--db", db, "--stage", "full-text", "--csv", str(ft)]) == 0
-    assert [r["pmid"] for r in csv.DictReader(open(ft))] == ["11748933"]
-    fill(ft, ft, {"11748933": ("exclude", "no response data")})
-    assert main(["screen", "import", str(ft), "--db", db, "--reviewer", "A", "--stage", "full-text"]) == 0
-    capsys.readouterr()
-    assert main(["prisma", "--db", db, "--json"]) == 0
-    p = json.loads(capsys.readouterr().out)
-    assert p["identified_total"] == 10 and p["duplicates_removed"] == 2 and p["screened"] == 8
-    assert p["excluded_screening"] == 2 and p["screening_conflicts"] == 1 and p["screening_pending"] == 5
-    assert p["reports_sought"] == 1 and p["reports_assessed"] == 1
-    assert p["reports_excluded"] == {"no response data": 1} and p["included"] == 0
-    assert main(["prisma", "--db", db]) == 0
-    assert "Duplicate records removed: 2" in capsys.readouterr().out
 
 
 def test_bad_decisions_are_reported_and_nothing_stored(tmp_path, capsys):
@@ -103,3 +59,39 @@ def test_sheet_from_records_prefills_identity_columns(tmp_path, capsys):
     out2 = tmp_path / "included.csv"
     assert main(["sheet", "from-records", str(out2), "--db", db, "--measure", "OR"]) == 0
     assert len(read_sheet(out2).rows) == 0
+
+
+def d(reviewer, decision, reason="", stage="full-text"):
+    return Decision(1, stage, reviewer, decision, reason, "2026-01-01T00:00:00+00:00")
+
+
+def test_settle_consensus_then_agreement_else_conflict():
+    assert settle([d("A", "exclude", "r"), d("consensus", "exclude", "s"), d("B", "include")]) == \
+        settle([d("consensus", "exclude", "s")])
+    assert settle([d("A", "exclude", "s"), d("consensus", "exclude", "s")]).reason == "s"
+    assert settle([d("A", "include"), d("B", "include")]).decision == "include"
+    assert settle([d("A", "include"), d("B", "exclude", "r")]) == settle([d("A", "maybe"), d("B", "include")])
+    assert settle([d("A", "include"), d("B", "exclude", "r")]).about == "decision"
+    # at full text the exclusion reason must agree too (PRISMA counts excluded reports by reason) ...
+    s = settle([d("A", "exclude", "no response data"), d("B", "exclude", "not IL-2")])
+    assert (s.decision, s.reason, s.about) == ("conflict", "", "reason")
+    assert settle([d("A", "exclude", "no data"), d("B", "exclude", "no data")]).reason == "no data"
+    # ... at title-abstract only the decision counts
+    ta = settle([d("A", "exclude", "not CRC", "title-abstract"), d("B", "exclude", "animal", "title-abstract")])
+    assert (ta.decision, ta.reason) == ("exclude", "")
+    assert settle([d("A", "exclude", "x", "title-abstract")]).reason == "x"
+
+
+def test_a_reason_conflict_is_listed_with_the_reasons(tmp_path, capsys):
+    db = str(tmp_path / "s.sqlite")
+    with open_store(db) as s:
+        sid = s.start_search("file", "a", "pubmed-xml", {}, None)
+        (rid,) = (r.record_id for r in s.add_records(sid, [Record(pmid="1", title="One", raw="1")]))
+        s.save_decisions("title-abstract", "A", [(rid, "include", "")])
+        s.save_decisions("full-text", "A", [(rid, "exclude", "no response data")])
+        s.save_decisions("full-text", "B", [(rid, "exclude", "not IL-2")])
+    assert main(["screen", "conflicts", "--db", db, "--stage", "full-text"]) == 1
+    assert capsys.readouterr().out == (f"conflict: record {rid}: A=exclude (no response data), B=exclude (not IL-2)\n"
+                                       "1 conflicts at full-text\n")
+    assert main(["screen", "conflicts", "--db", db]) == 0
+    assert capsys.readouterr().out == "0 conflicts at title-abstract\n"

@@ -1,47 +1,61 @@
-"""The records store: schema, transactions, de-duplication, exports."""
+"""The records store: opening by path or URL, schema and migrations,
+transactions, the search log, de-duplication, decisions."""
 from __future__ import annotations
 
-import json
 import sqlite3
 
 import pytest
 
-from metail2.cli import main
-from metail2.review.records import Record
-from metail2.review.store import SCHEMA_VERSION, Store, title_key
+from metail2.review.records import Deletion, Record
+from metail2.review.store import Store, StoreError, open_store
+from metail2.review.store.sqlite import SCHEMA_VERSION, SQLiteStore
 
-from tests.conftest import ROOT
 
-NCBI = ROOT / "tests" / "fixtures" / "ncbi"
+def test_open_store_takes_a_path_or_a_sqlite_url(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for target, made in ((tmp_path / "a.sqlite", tmp_path / "a.sqlite"), ("b.sqlite", tmp_path / "b.sqlite"),
+                         ("sqlite:///c.sqlite", tmp_path / "c.sqlite"),
+                         (f"sqlite:///{tmp_path}/d%20e.sqlite", tmp_path / "d e.sqlite")):
+        with open_store(target) as s:
+            assert isinstance(s, Store) and s.schema_version == SCHEMA_VERSION
+        assert made.exists(), target
+    with open_store("sqlite://") as s:  # in memory
+        assert isinstance(s, SQLiteStore) and s.path == ":memory:" and s.record_ids() == set()
+
+
+def test_an_unknown_url_scheme_is_refused(tmp_path):
+    with pytest.raises(StoreError, match=r"no store backend for postgresql:// URLs \(known: sqlite://"):
+        open_store("postgresql://db.example.org/review")
 
 
 def test_new_store_has_schema_version_and_tables(tmp_path):
-    with Store(str(tmp_path / "s.sqlite")) as s:
+    with SQLiteStore(str(tmp_path / "s.sqlite")) as s:
         assert s.schema_version == SCHEMA_VERSION
         tables = {r[0] for r in s.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    assert {"meta", "searches", "records", "search_records", "screening", "batches"} <= tables
+    assert {"meta", "searches", "search_parts", "search_pmids", "records", "search_records", "screening",
+            "batches"} <= tables
 
 
 def test_reopening_does_not_migrate_again(tmp_path):
-    p = str(tmp_path / "s.sqlite")
-    Store(p).close()
-    with Store(p) as s:
+    p = tmp_path / "s.sqlite"
+    open_store(p).close()
+    with open_store(p) as s:
         assert s.schema_version == SCHEMA_VERSION
 
 
 def test_newer_schema_is_refused(tmp_path):
-    p = str(tmp_path / "s.sqlite")
-    Store(p).close()
+    p = tmp_path / "s.sqlite"
+    open_store(p).close()
     con = sqlite3.connect(p)
     con.execute("UPDATE meta SET value='99' WHERE key='schema_version'")
     con.commit()
     con.close()
-    with pytest.raises(RuntimeError, match="newer"):
-        Store(p)
+    with pytest.raises(StoreError, match="newer"):
+        open_store(p)
 
 
 def test_a_failed_transaction_leaves_nothing(tmp_path):
-    with Store(str(tmp_path / "s.sqlite")) as s:
+    with open_store(tmp_path / "s.sqlite") as s:
         sid = s.start_search("file", "x", "ris", {}, None)
 
         def items():
@@ -50,11 +64,34 @@ def test_a_failed_transaction_leaves_nothing(tmp_path):
 
         with pytest.raises(OSError):
             s.add_records(sid, items())
-        assert s.db.execute("SELECT COUNT(*) FROM records").fetchone()[0] == 0
+        assert s.record_ids(duplicates=True, withdrawn=True) == set() and s.search_record_count(sid) == 0
+
+
+def test_search_log_parts_ids_and_batches(tmp_path):
+    with open_store(tmp_path / "s.sqlite") as s:
+        sid = s.start_search("pubmed", "q", "pubmed", {"batch_size": 2}, 3,
+                             [("1990/01/01", "1990/06/30", 2), ("1990/07/01", "1990/12/31", 1)])
+        assert [(p.part, p.mindate, p.count) for p in s.search_parts(sid)] == [(0, "1990/01/01", 2),
+                                                                              (1, "1990/07/01", 1)]
+        assert s.unfinished_search("q", {"batch_size": 2}).id == sid
+        assert s.unfinished_search("q", {"batch_size": 3}) is None
+        assert s.part_pmids(sid, 0) == []
+        s.save_part_pmids(sid, 0, ["20", "10"])
+        assert s.part_pmids(sid, 0) == ["20", "10"]  # ESearch's order
+        s.add_records(sid, [Record(pmid="20", title="a", raw="a"), Record(pmid="10", title="b", raw="b")],
+                      batch=(0, 0, 2))
+        assert s.fetched_batches(sid, 0) == {0} and s.fetched_batches(sid, 1) == set()
+        s.finish_search(sid, "complete")
+        (log,) = s.searches()
+        assert (log.status, log.count, log.params, log.message) == ("complete", 3, {"batch_size": 2}, None)
+        assert log.completed_at and s.unfinished_search("q", {"batch_size": 2}) is None
+        fid = s.start_search("file", "/x.ris", "ris", {}, None)
+        s.finish_search(fid, "complete", "1 skipped", count=4)
+        assert [(x.count, x.message) for x in s.searches()] == [(3, None), (4, "1 skipped")]
 
 
 def test_duplicates_by_pmid_doi_then_title_are_linked_and_counted(tmp_path):
-    with Store(str(tmp_path / "s.sqlite")) as s:
+    with open_store(tmp_path / "s.sqlite") as s:
         a = s.start_search("file", "a", "pubmed-xml", {}, None)
         b = s.start_search("file", "b", "ris", {}, None)
         s.add_records(a, [Record(pmid="1", title="IL-2 and 5-FU.", year=1999, authors=("Okuno K",),
@@ -67,36 +104,27 @@ def test_duplicates_by_pmid_doi_then_title_are_linked_and_counted(tmp_path):
         assert [r.status for r in res] == ["existing", "duplicate", "duplicate", "new"]
         assert [r.reason for r in res][1:3] == ["same DOI", "same title, year and first author"]
         assert len(s.records()) == 3 and len(s.records(include_duplicates=True)) == 5
-    assert title_key("Ünïcode: Title!", 2000, "Müller A") == "unicode title|2000|muller"
+        assert s.search_record_count(a) == 2 and s.search_record_count(b) == 4
+        assert len(s.record_ids()) == 3 and len(s.record_ids(duplicates=True)) == 5
 
 
-def test_export_jsonl_csv_ris(tmp_path, capsys):
-    db = str(tmp_path / "s.sqlite")
-    assert main(["records", "import", str(NCBI / "pubmed4.xml"), str(NCBI / "pubmed1.xml"), "--db", db]) == 0
-    capsys.readouterr()
-    assert main(["records", "export", "--db", db, "--format", "jsonl"]) == 0
-    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    r = next(x for x in rows if x["pmid"] == "27797938")
-    assert set(r) >= {"pmid", "doi", "pmcid", "title", "abstract", "authors", "journal", "year", "mesh_terms",
-                      "publication_types", "language"}
-    assert isinstance(r["pmid"], str) and isinstance(r["year"], int) and r["authors"][0] == "Bao Y"
-    out = tmp_path / "x.ris"
-    assert main(["records", "export", "--db", db, "--format", "ris", "-o", str(out)]) == 0
-    text = out.read_text()
-    assert "DO  - 10.1136/gutjnl-2016-312510" in text and "AN  - 27797938" in text
-    assert main(["records", "export", "--db", db, "--format", "csv", "-o", str(tmp_path / "x.csv")]) == 0
-    # the RIS export imports back as the same records (linked as already stored by DOI/title)
-    assert main(["records", "import", str(out), "--db", db]) == 0
-    assert "3 records (0 new, 0 duplicates linked, 3 already stored)" in capsys.readouterr().out
+def test_deletions_withdraw_records(tmp_path):
+    with open_store(tmp_path / "s.sqlite") as s:
+        sid = s.start_search("file", "a", "pubmed-xml", {}, None)
+        s.add_records(sid, [Record(pmid="1", title="one", raw="1"), Record(pmid="2", title="two", raw="2"),
+                            Deletion(("1",))])
+        assert s.count_records() == 1 and s.count_records(withdrawn=True) == 1
+        assert [r["pmid"] for r in s.records()] == ["2"] and len(s.record_ids(withdrawn=True)) == 2
 
 
-def test_import_reports_a_broken_file_and_keeps_the_good_ones(tmp_path, capsys):
-    db = str(tmp_path / "s.sqlite")
-    cut = tmp_path / "cut.xml"
-    data = (NCBI / "pubmed2.xml").read_bytes()
-    cut.write_bytes(data[: data.index(b"</PubmedArticle>") + 100])
-    code = main(["records", "import", str(cut), str(NCBI / "pubmed3.html"), "--db", db])
-    cap = capsys.readouterr()
-    assert code == 2
-    assert f"{cut}: 1 records (1 new" in cap.out and "1 skipped" in cap.out
-    assert "after PMID 11748933" in cap.err and "not XML" in cap.err
+def test_decisions_replace_a_reviewers_earlier_one(tmp_path):
+    with open_store(tmp_path / "s.sqlite") as s:
+        sid = s.start_search("file", "a", "pubmed-xml", {}, None)
+        (r1, r2) = (x.record_id for x in s.add_records(sid, [Record(pmid="1", title="one", raw="1"),
+                                                              Record(pmid="2", title="two", raw="2")]))
+        s.save_decisions("full-text", "B", [(r1, "exclude", "no data")])
+        s.save_decisions("full-text", "A", [(r2, "include", ""), (r1, "exclude", "not IL-2")])
+        s.save_decisions("full-text", "A", [(r1, "include", "")])
+        got = [(d.record_id, d.reviewer, d.decision, d.reason) for d in s.decisions("full-text")]
+        assert got == [(r1, "A", "include", ""), (r1, "B", "exclude", "no data"), (r2, "A", "include", "")]
+        assert s.decisions("title-abstract") == []

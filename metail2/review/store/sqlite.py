@@ -1,26 +1,24 @@
-"""The records store: one SQLite file per review (standard library).
+"""The SQLite store: one file per review (standard library ``sqlite3``).
 
-Tables: ``searches`` (the PRISMA-S search log: query, database, date run,
-count, tool version), ``search_parts`` (date ranges of a split search),
-``search_pmids`` (the IDs a search returned, in order), ``batches`` (which
-EFetch batches are stored: what a resumed fetch skips), ``records`` (parsed
-fields and the raw XML/MEDLINE/RIS text), ``search_records`` (which search or
-file found which record), ``screening`` (decisions). A schema version is kept
-in ``meta`` and applied by :data:`MIGRATIONS`. Every change is one
-transaction: the store is never left half-written.
+Tables: ``searches`` (the search log), ``search_parts`` (date ranges of a
+split search), ``search_pmids`` (the IDs a search returned, in order),
+``batches`` (which EFetch batches are stored), ``records`` (parsed fields
+and the raw XML/MEDLINE/RIS text), ``search_records`` (which search or file
+found which record), ``screening`` (decisions). A schema version is kept in
+``meta`` and applied by :data:`MIGRATIONS`. The connection runs in
+autocommit mode with WAL and ``synchronous=FULL``; every change is one
+``BEGIN IMMEDIATE`` transaction.
 """
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
-import unicodedata
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Sequence
 
-from .._version import __version__
-from .records import Deletion, Record, normalize_doi
+from ..._version import __version__
+from ..records import Deletion, Record, normalize_doi, title_key
+from .base import AddResult, Decision, SearchLog, SearchPart, Store, StoreError, now
 
 SCHEMA_VERSION = 1
 
@@ -97,36 +95,11 @@ MIGRATIONS = {
     """,
 }
 
-
-def title_key(title: str, year: int | None, first_author: str) -> str:
-    """Normalised title + year + first author's surname: the last-resort
-    duplicate key (accents, case, punctuation and spacing removed)."""
-    t = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode().lower()
-    t = re.sub(r"[^a-z0-9]+", " ", t).strip()
-    surname = unicodedata.normalize("NFKD", first_author.split(" ")[0] if first_author else "")
-    surname = re.sub(r"[^a-z]", "", surname.encode("ascii", "ignore").decode().lower())
-    return f"{t}|{year or ''}|{surname}" if t else ""
+_JSON_LISTS = ("authors", "mesh_terms", "publication_types")
 
 
-def now() -> str:
-    import datetime
-
-    return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat()
-
-
-@dataclass(frozen=True)
-class AddResult:
-    """What adding one record did: the record's id, and whether it was new,
-    a duplicate (with the id it duplicates and why), or already stored."""
-
-    record_id: int
-    status: str  # 'new', 'duplicate', 'existing'
-    duplicate_of: int | None = None
-    reason: str | None = None
-
-
-class Store:
-    """A review's records store (see the module docstring)."""
+class SQLiteStore(Store):
+    """A review's records store in one SQLite file (``:memory:`` for a throwaway one)."""
 
     def __init__(self, path: str):
         self.path = path
@@ -140,14 +113,8 @@ class Store:
     def close(self) -> None:
         self.db.close()
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
         self.db.execute("BEGIN IMMEDIATE")
         try:
             yield self.db
@@ -164,9 +131,9 @@ class Store:
             row = self.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
             version = int(row[0]) if row else 0
         if version > SCHEMA_VERSION:
-            raise RuntimeError(f"{self.path}: store schema {version} is newer than this metail2 ({SCHEMA_VERSION})")
+            raise StoreError(f"{self.path}: store schema {version} is newer than this metail2 ({SCHEMA_VERSION})")
         for v in range(version + 1, SCHEMA_VERSION + 1):
-            with self.transaction() as db:
+            with self._transaction() as db:
                 for statement in MIGRATIONS[v].split(";"):
                     if statement.strip():
                         db.execute(statement)
@@ -176,25 +143,62 @@ class Store:
     def schema_version(self) -> int:
         return int(self.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0])
 
-    # ----------------------------------------------------------------- searches
+    # ----------------------------------------------------------------- the search log
 
-    def start_search(self, source: str, query: str, database: str, params: dict, count: int | None) -> int:
-        with self.transaction() as db:
+    def start_search(self, source: str, query: str, database: str, params: dict, count: int | None,
+                     parts: Sequence[tuple[str | None, str | None, int]] = ()) -> int:
+        with self._transaction() as db:
             cur = db.execute(
                 "INSERT INTO searches (source, query, database, params, run_at, count, tool_version, status) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, 'running')",
                 (source, query, database, json.dumps(params, sort_keys=True), now(), count, f"metail2 {__version__}"))
-            return int(cur.lastrowid)
+            search_id = int(cur.lastrowid)
+            db.executemany("INSERT INTO search_parts VALUES (?, ?, ?, ?, ?)",
+                           [(search_id, i, a, b, c) for i, (a, b, c) in enumerate(parts)])
+            return search_id
 
-    def unfinished_search(self, query: str, params: dict) -> sqlite3.Row | None:
-        return self.db.execute(
+    def finish_search(self, search_id: int, status: str, message: str | None = None, *,
+                      count: int | None = None) -> None:
+        with self._transaction() as db:
+            db.execute("UPDATE searches SET status=?, completed_at=?, message=?, count=COALESCE(?, count) "
+                       "WHERE id=?", (status, now(), message, count, search_id))
+
+    @staticmethod
+    def _search(row: sqlite3.Row) -> SearchLog:
+        d = dict(row)
+        d["params"] = json.loads(d["params"])
+        return SearchLog(**d)
+
+    def unfinished_search(self, query: str, params: dict) -> SearchLog | None:
+        row = self.db.execute(
             "SELECT * FROM searches WHERE source='pubmed' AND query=? AND params=? AND status != 'complete' "
             "ORDER BY id DESC LIMIT 1", (query, json.dumps(params, sort_keys=True))).fetchone()
+        return self._search(row) if row else None
 
-    def finish_search(self, search_id: int, status: str, message: str | None = None) -> None:
-        with self.transaction() as db:
-            db.execute("UPDATE searches SET status=?, completed_at=?, message=? WHERE id=?",
-                       (status, now(), message, search_id))
+    def searches(self) -> list[SearchLog]:
+        return [self._search(r) for r in self.db.execute("SELECT * FROM searches ORDER BY id")]
+
+    def search_record_count(self, search_id: int) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM search_records WHERE search_id=?", (search_id,)).fetchone()[0]
+
+    # ----------------------------------------------------------------- a PubMed search's parts and IDs
+
+    def search_parts(self, search_id: int) -> list[SearchPart]:
+        return [SearchPart(r["part"], r["mindate"], r["maxdate"], r["count"]) for r in self.db.execute(
+            "SELECT part, mindate, maxdate, count FROM search_parts WHERE search_id=? ORDER BY part", (search_id,))]
+
+    def part_pmids(self, search_id: int, part: int) -> list[str]:
+        return [r[0] for r in self.db.execute(
+            "SELECT pmid FROM search_pmids WHERE search_id=? AND part=? ORDER BY position", (search_id, part))]
+
+    def save_part_pmids(self, search_id: int, part: int, pmids: Sequence[str]) -> None:
+        with self._transaction() as db:
+            db.executemany("INSERT INTO search_pmids VALUES (?, ?, ?, ?)",
+                           [(search_id, part, i, p) for i, p in enumerate(pmids)])
+
+    def fetched_batches(self, search_id: int, part: int) -> set[int]:
+        return {r[0] for r in self.db.execute(
+            "SELECT retstart FROM batches WHERE search_id=? AND part=?", (search_id, part))}
 
     # ----------------------------------------------------------------- records
 
@@ -230,10 +234,8 @@ class Store:
 
     def add_records(self, search_id: int, items: Iterable[Record | Deletion],
                     batch: tuple[int, int, int] | None = None) -> list[AddResult]:
-        """Store records (and apply deletions) in one transaction; with
-        ``batch=(part, retstart, size)`` also mark that batch as fetched."""
         out = []
-        with self.transaction() as db:
+        with self._transaction() as db:
             for item in items:
                 if isinstance(item, Deletion):
                     db.executemany("UPDATE records SET deleted=1 WHERE pmid=?", [(p,) for p in item.pmids])
@@ -245,17 +247,33 @@ class Store:
 
     def records(self, include_duplicates: bool = False) -> list[dict]:
         sql = "SELECT * FROM records WHERE deleted=0" + ("" if include_duplicates else " AND duplicate_of IS NULL")
-        return [self._row(r) for r in self.db.execute(sql + " ORDER BY id")]
+        return [self._record(r) for r in self.db.execute(sql + " ORDER BY id")]
 
     @staticmethod
-    def _row(r: sqlite3.Row) -> dict:
+    def _record(r: sqlite3.Row) -> dict:
         d = dict(r)
-        for k in ("authors", "mesh_terms", "publication_types"):
+        for k in _JSON_LISTS:
             d[k] = json.loads(d[k])
         return d
 
-    def export_json(self) -> list[dict]:
-        """One object per unique record, with the fields of the JSON Lines export."""
-        keys = ("pmid", "doi", "pmcid", "title", "abstract", "authors", "journal", "year", "volume", "issue",
-                "pages", "mesh_terms", "publication_types", "language", "kind")
-        return [{k: r[k] for k in keys} for r in self.records()]
+    def record_ids(self, *, duplicates: bool = False, withdrawn: bool = False) -> set[int]:
+        where = [c for c, wanted in (("duplicate_of IS NULL", not duplicates), ("deleted=0", not withdrawn)) if wanted]
+        sql = "SELECT id FROM records" + (" WHERE " + " AND ".join(where) if where else "")
+        return {r[0] for r in self.db.execute(sql)}
+
+    def count_records(self, *, withdrawn: bool = False) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM records WHERE duplicate_of IS NULL AND deleted=?",
+                               (1 if withdrawn else 0,)).fetchone()[0]
+
+    # ----------------------------------------------------------------- screening
+
+    def save_decisions(self, stage: str, reviewer: str, decisions: Iterable[tuple[int, str, str]]) -> None:
+        at = now()
+        with self._transaction() as db:
+            db.executemany("INSERT OR REPLACE INTO screening VALUES (?, ?, ?, ?, ?, ?)",
+                           [(rid, stage, reviewer, decision, reason, at) for rid, decision, reason in decisions])
+
+    def decisions(self, stage: str) -> list[Decision]:
+        return [Decision(*r) for r in self.db.execute(
+            "SELECT record_id, stage, reviewer, decision, reason, decided_at FROM screening WHERE stage=? "
+            "ORDER BY record_id, reviewer", (stage,))]

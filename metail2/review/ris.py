@@ -1,0 +1,87 @@
+"""RIS files in and out (via rispy).
+
+Records are split at ``ER  -`` lines and parsed one at a time, so a broken
+record is skipped with an issue and the rest of the file is kept.
+"""
+from __future__ import annotations
+
+import os
+import re
+from typing import Iterable, Iterator
+
+from .records import ParseIssue, Record, normalize_doi, year_in
+
+
+def iter_ris(path, issues: list[ParseIssue] | None = None) -> Iterator[Record]:
+    """Records of an RIS file (via rispy); a broken record is skipped with an issue."""
+    import rispy
+
+    issues = issues if issues is not None else []
+    name = os.fspath(path)
+    with open(name, encoding="utf-8-sig", errors="replace") as fh:
+        text = fh.read()
+    chunks = [c for c in re.split(r"(?m)^ER\s+-.*$", text) if c.strip()]
+    for i, chunk in enumerate(chunks, 1):
+        body = chunk.strip() + "\nER  - \n"
+        try:
+            entries = rispy.loads(body)
+        except Exception as exc:  # rispy raises on a malformed line
+            issues.append(ParseIssue(name, f"record {i}", f"broken RIS record: {exc}"))
+            continue
+        for e in entries:
+            title = e.get("title") or e.get("primary_title") or ""
+            if not title and not e.get("doi"):
+                issues.append(ParseIssue(name, f"record {i}", "no title and no DOI: skipped"))
+                continue
+            pmid = None
+            for key in ("accession_number", "pubmed_id"):
+                v = str(e.get(key) or "").strip()
+                if v.isdigit():
+                    pmid = v
+            authors = tuple(_ris_author(a) for a in (e.get("authors") or e.get("first_authors") or []))
+            yield Record(
+                pmid=pmid, title=title, abstract=e.get("abstract", ""), authors=authors,
+                journal=e.get("secondary_title") or e.get("journal_name") or e.get("alternate_title1") or "",
+                year=year_in(str(e.get("year") or e.get("publication_year") or "")),
+                volume=str(e.get("volume", "")), issue=str(e.get("number", "")),
+                pages="-".join(x for x in (str(e.get("start_page", "")), str(e.get("end_page", ""))) if x),
+                doi=normalize_doi(e.get("doi")), mesh_terms=tuple(e.get("keywords", [])),
+                language=e.get("language", ""), raw=body, raw_format="ris")
+
+
+def _ris_author(a: str) -> str:
+    """RIS "Last, First M." -> "Last FM"."""
+    if "," not in a:
+        return a.strip()
+    last, first = a.split(",", 1)
+    initials = "".join(p[0] for p in re.split(r"[\s.\-]+", first.strip()) if p)
+    return f"{last.strip()} {initials}".strip()
+
+
+def to_ris(records: Iterable[dict]) -> str:
+    """Records (the store's dicts) as RIS text (rispy)."""
+    import rispy
+
+    entries = []
+    for r in records:
+        e = {"type_of_reference": "BOOK" if r["kind"] == "book" else "JOUR", "title": r["title"],
+             "authors": [_ris_name(a) for a in r["authors"]], "year": str(r["year"] or ""),
+             "secondary_title": r["journal"], "volume": r["volume"], "number": r["issue"],
+             "abstract": r["abstract"], "doi": r["doi"] or "", "keywords": r["mesh_terms"],
+             "language": r["language"]}
+        if r["pmid"]:
+            e["accession_number"] = r["pmid"]
+        if r["pages"]:
+            sp, _, ep = r["pages"].partition("-")
+            e["start_page"] = sp
+            if ep:
+                e["end_page"] = ep
+        entries.append({k: v for k, v in e.items() if v not in ("", [], None)})
+    return rispy.dumps(entries)
+
+
+def _ris_name(a: str) -> str:
+    parts = a.rsplit(" ", 1)
+    if len(parts) == 2 and parts[1].isupper() and len(parts[1]) <= 4:
+        return f"{parts[0]}, {'. '.join(parts[1])}."
+    return a
