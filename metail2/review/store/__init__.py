@@ -12,7 +12,7 @@ import re
 from typing import Callable
 from urllib.parse import unquote
 
-from .base import AddResult, Decision, SearchLog, SearchPart, Store, StoreError, now
+from .base import AddResult, Decision, SearchLog, SearchPart, Store, StoreError
 
 
 def _open_sqlite(rest: str) -> Store:
@@ -50,5 +50,4 @@ def open_store(path_or_url: str | os.PathLike) -> Store:
     return BACKENDS[scheme](m.group(2))
 
 
-__all__ = ["open_store", "Store", "StoreError", "AddResult", "Decision", "SearchLog", "SearchPart", "BACKENDS",
-           "now"]
+__all__ = ["open_store", "Store", "StoreError", "AddResult", "Decision", "SearchLog", "SearchPart", "BACKENDS"]
