@@ -18,6 +18,7 @@ from typing import Any, Iterable, Mapping
 
 from .csvio import CSVSyntaxError, Record, atomic_write, format_record, sha256, split_records
 from ..errors import Problem, SheetError
+from .._spreadsheet import is_plain_number
 
 
 @dataclass(frozen=True)
@@ -195,11 +196,7 @@ def _row_text(row: Row, columns, newline: str, style: bool) -> str:
 
 
 def _is_number(text: str) -> bool:
-    try:
-        float(text)
-        return text.strip() != ""
-    except ValueError:
-        return False
+    return is_plain_number(text.strip())
 
 
 def _cell_text(value: Any) -> str:

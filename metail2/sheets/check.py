@@ -11,7 +11,8 @@ from typing import Mapping
 
 from ..errors import Problem, SheetError
 from ._sheet import Row, Sheet
-from .schema import BY_NAME, GENERIC, INPUT_COLUMNS, REQUIRED, check_cell, parse_number
+from .._spreadsheet import cell_problem
+from .schema import BY_NAME, GENERIC, INPUT_COLUMNS, REQUIRED, check_cell, parse_number, text_cell_problems
 
 
 @dataclass(frozen=True)
@@ -167,6 +168,10 @@ def check_sheet(sheet: Sheet) -> SheetCheck:
         problems.append(Problem(name, 1, None, None, "the file starts with a UTF-8 byte-order mark "
                                 "(as Excel writes); harmless, but other tools may see it in the first column name",
                                 "warning"))
+    for c in sheet.columns:
+        bad = cell_problem(c)
+        if bad is not None:
+            problems.append(Problem(name, 1, None, c, f"column name: {bad}"))
     for c in REQUIRED:
         if c not in sheet.columns:
             problems.append(Problem(name, 1, None, c, "required column is missing"))
@@ -195,9 +200,12 @@ def check_sheet(sheet: Sheet) -> SheetCheck:
         values: dict[str, float] = {}
         for col in sheet.columns:
             spec = BY_NAME.get(col)
-            if spec is None:
-                continue
             text = row.cells.get(col, "")
+            if spec is None:  # a column of the reviewer's own: kept, checked only as a cell
+                bad = cell_problem(text)
+                for severity, msg in [("error", bad)] if bad else text_cell_problems(text.strip()):
+                    add(col, msg, severity)
+                continue
             found = check_cell(spec, text)
             for severity, msg in found:
                 add(col, msg, severity)

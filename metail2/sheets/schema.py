@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from typing import Mapping
 
+from .._spreadsheet import FORMULA_START, cell_problem, is_plain_number
+
 #: Input groups and their columns (docs/design.md): a row's effect size comes from a
 #: complete group. The names are also the values the ``input`` column takes.
 INPUT_COLUMNS: Mapping[str, tuple[str, ...]] = {
@@ -135,44 +137,82 @@ URL_RE = re.compile(r"https?://\S+")
 def parse_number(text: str) -> float | None:
     """A cell's number; ``None`` when the cell is empty or NA.
 
-    Raises ``ValueError`` with a reviewer-readable message otherwise (a
-    thousands separator or a percent sign is named, not coerced).
+    The grammar is plain decimal (:data:`metail2._spreadsheet.PLAIN_NUMBER`):
+    an optional sign, ASCII digits with an optional decimal point (``12``,
+    ``-1.5``, ``.5``), an optional exponent (``1e-5``); surrounding space is
+    ignored here (the sheet check warns about it). Everything else Python's
+    ``float`` would take is refused: underscores (``1_2``), ``inf``, ``nan``,
+    non-ASCII digits (``１２``), as are hexadecimal, digit grouping and
+    decimal commas. Raises ``ValueError`` with a reviewer-readable message
+    (the likely cause named, never coerced).
+
+    Examples
+    --------
+    >>> parse_number("-1.5e-3"), parse_number("NA")
+    (-0.0015, None)
+    >>> parse_number("1_2")
+    Traceback (most recent call last):
+    ...
+    ValueError: '1_2' is not a number (digit separator: write 12 as plain digits)
     """
     t = text.strip()
     if t in MISSING:
         return None
-    try:
-        x = float(t)
-    except ValueError:
-        hint = ""
-        if t.startswith("CONFLICT:"):
-            raise ValueError(f"unresolved reconciliation conflict ({t[9:].strip()}): keep one value") from None
-        if re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?", t):
-            hint = " (thousands separator: write 1200, not 1,200)"
-        elif "," in t:
-            hint = " (decimal comma or list: write one number with a decimal point)"
-        elif t.endswith("%"):
-            hint = " (write a number, not a percentage)"
-        raise ValueError(f"{text!r} is not a number{hint}") from None
+    if t.startswith("CONFLICT:"):
+        raise ValueError(f"unresolved reconciliation conflict ({t[9:].strip()}): keep one value")
+    if not is_plain_number(t):
+        raise ValueError(f"{text!r} is not a number{_number_hint(t)}")
+    x = float(t)
     if not math.isfinite(x):
-        raise ValueError(f"{text!r} is not a finite number")
+        raise ValueError(f"{text!r} is too large to be a number (beyond ±1.8e308)")
     return x
+
+
+def _number_hint(t: str) -> str:
+    """Why ``t`` (stripped) is not a plain number, as a parenthesised hint ('' if no idea)."""
+    low = t.lower().lstrip("+-")
+    if any(ch.isdigit() and not ch.isascii() for ch in t):
+        return " (non-ASCII digits, e.g. full-width: type the digits 0-9)"
+    if re.fullmatch(r"[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?", t):
+        return " (thousands separator: write 1200, not 1,200)"
+    if re.fullmatch(r"[+-]?[0-9]+([_ '\u00a0\u2009\u202f][0-9]+)+(\.[0-9]+)?", t):
+        return f" (digit separator: write {re.sub(r'[^0-9.+-]', '', t)} as plain digits)"
+    if "," in t:
+        return " (decimal comma or list: write one number with a decimal point)"
+    if t.endswith("%"):
+        return " (write a number, not a percentage)"
+    if t[:1] in "<>\u2264\u2265":
+        return " (an inequality: write the number, and the inequality in source_note)"
+    if t[:1] in "\u2212\u2013\u2014":
+        return " (a typographic minus or dash: type '-')"
+    if low in ("nan", "inf", "infinity"):
+        return " (write NA, or leave the cell empty, for not reported)" if low == "nan" else " (not finite)"
+    if low.startswith("0x"):
+        return " (hexadecimal: write the decimal number)"
+    return ""
 
 
 def check_cell(col: Column, text: str) -> list[tuple[str, str]]:
     """Problems of one cell on its own: a list of (severity, message),
     severity ``error`` or ``warning``."""
     out: list[tuple[str, str]] = []
+    bad = cell_problem(text)
+    if bad is not None:
+        return [("error", bad)]
     if text and text != text.strip():
         out.append(("warning", "stray whitespace around the value"))
     t = text.strip()
     if t in MISSING:
         return out
+    if t.startswith("CONFLICT:"):
+        return out + [("error", f"unresolved reconciliation conflict ({t[9:].strip()}): keep one value")]
     if col.numeric:
         try:
             x = parse_number(t)
         except ValueError as exc:
             return out + [("error", str(exc))]
+        if col.kind in ("count", "year") and ("e" in t or "E" in t):
+            return out + [("error", f"must be a whole number written in digits, without an exponent (is {t})")]
         if col.kind in ("count", "year") and not x.is_integer():
             return out + [("error", f"must be a whole number (is {t})")]
         if col.kind == "year":
@@ -198,7 +238,21 @@ def check_cell(col: Column, text: str) -> list[tuple[str, str]]:
         out.append(("error", f"{t!r} is not one of: {', '.join(col.allowed)}"))
     elif col.name == "count_basis" and not t.lower().startswith(COUNT_BASES):
         out.append(("error", f"must start with one of: {', '.join(COUNT_BASES)}"))
+    if not col.numeric:
+        out += text_cell_problems(t)
     return out
+
+
+def text_cell_problems(t: str) -> list[tuple[str, str]]:
+    """Problems of a text cell (stripped) that any column shares: an
+    unresolved conflict marker (an error) and a formula a spreadsheet opening
+    the CSV would run (a warning)."""
+    if t.startswith("CONFLICT:"):
+        return [("error", f"unresolved reconciliation conflict ({t[9:].strip()}): keep one value")]
+    if t.startswith(FORMULA_START) and not is_plain_number(t) and len(t) > 1:
+        return [("warning", f"starts with {t[0]!r}: a spreadsheet opening this CSV would read it as a formula; "
+                 "edit the sheet in Excel through `metail2 sheet export --xlsx`")]
+    return []
 
 
 def codebook_markdown() -> str:

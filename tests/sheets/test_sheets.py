@@ -161,8 +161,8 @@ def test_adding_a_column_keeps_cells_and_quoting(tmp_path):
     s = read_sheet(p)
     write_sheet(s.with_cells({(0, "note"): "checked"}), p)
     lines = p.read_text().splitlines()
-    assert lines[0].endswith(',"note"') and lines[1] == '"Aronson 1948",4,123,11,139,"Aronson",1948,"random","checked"'
-    assert lines[2] == '"Ferguson & Simes 1949",6,306,29,303,"Ferguson & Simes",1949,"random",'
+    assert lines[0].endswith(',"note"') and lines[1] == '"Aronson 1948",4,123,11,139,"Aronson",1948,"random",44,"checked"'
+    assert lines[2] == '"Ferguson & Simes 1949",6,306,29,303,"Ferguson & Simes",1949,"random",55,'
 
 
 def test_a_failing_write_leaves_the_original_intact(tmp_path):
