@@ -52,6 +52,38 @@ def atomic_write(path: str | os.PathLike, data: bytes, *, expected_sha256: str |
             os.fsync(f.fileno())
         if os.path.exists(path):
             os.chmod(tmp, os.stat(path).st_mode & 0o777)
+        else:  # mkstemp makes 0600 files: a new file gets the user's umask, as open() would
+            os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def atomic_output(path: str | os.PathLike, save: Callable[[str], None]) -> None:
+    """Write a file through ``save(temporary_path)`` atomically: the
+    temporary file (same directory, same extension, so writers that look at
+    the extension still work) replaces ``path`` only when ``save`` succeeded."""
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    base, ext = os.path.splitext(os.path.basename(path))
+    fd, tmp = tempfile.mkstemp(prefix="." + base + ".", suffix=".tmp" + ext, dir=directory)
+    os.close(fd)
+    try:
+        save(tmp)
+        if os.path.exists(path):
+            os.chmod(tmp, os.stat(path).st_mode & 0o777)
+        else:
+            os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         try:

@@ -49,7 +49,32 @@ class Problem:
 
 
 class MetailError(Exception):
-    """Base class of metail2's errors."""
+    """Base class of metail2's errors; ``exit_code`` is what the command line
+    returns for it (2 bad input or usage, 3 a store problem, 4 the network)."""
+
+    exit_code = 2
+
+
+class InputError(MetailError, ValueError):
+    """Bad input or usage that is not a sheet's (a file, an option)."""
+
+
+class NotComputable(MetailError, ArithmeticError):
+    """A statistic cannot be computed from these numbers (they lie beyond what
+    double precision can pool); the message says why."""
+
+
+class StoreError(MetailError):
+    """The records store cannot be used: corrupt, newer schema, locked,
+    read-only when writing, missing."""
+
+    exit_code = 3
+
+
+class NetworkError(MetailError):
+    """The network gave out (tries exhausted); what was fetched is kept."""
+
+    exit_code = 4
 
 
 class SheetError(MetailError, ValueError):

@@ -25,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = Parser(prog="metail2", description="Literature meta-analysis: effect sizes, "
                "random-effects pooling and subgroups, validated against R's metafor.")
     p.add_argument("--version", action="version", version=f"metail2 {__version__}")
+    p.add_argument("--debug", action="store_true", help="show the Python traceback of an unexpected failure")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     sub.required = True
     for group in GROUPS:
@@ -41,7 +42,17 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except SystemExit as exc:  # --help, --version
         return int(exc.code or 0)
-    from ..errors import SheetError
+    return run_command(args)
+
+
+def run_command(args) -> int:
+    """The one error path: every failure becomes a few lines on stderr and an
+    exit code (2 bad input or usage, 3 store, 4 network, 130 interrupted,
+    1 an unexpected failure); a traceback only with ``--debug``."""
+    from ..errors import MetailError, SheetError
+
+    def error(msg: str) -> None:
+        print(f"metail2: error: {msg}", file=sys.stderr)
 
     try:
         return args.func(args)
@@ -49,6 +60,24 @@ def main(argv: list[str] | None = None) -> int:
         for problem in exc.problems:
             print(str(problem), file=sys.stderr)
         return 2
+    except MetailError as exc:
+        error(str(exc))
+        return exc.exit_code
+    except KeyboardInterrupt:
+        error("interrupted; " + getattr(args, "on_interrupt", "nothing was written"))
+        return 130
+    except OSError as exc:
+        if args.debug:
+            raise
+        where = f"{exc.filename}: " if exc.filename else ""
+        error(f"{where}{exc.strerror or exc}")
+        return 2
+    except Exception as exc:  # noqa: BLE001  (the last resort: never a traceback without --debug)
+        if args.debug:
+            raise
+        error(f"{type(exc).__name__}: {exc} — this is a bug in metail2 or an input it does not handle; "
+              "rerun with --debug for the traceback and report it")
+        return 1
 
 
 def run() -> None:  # console entry point

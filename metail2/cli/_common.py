@@ -29,6 +29,25 @@ def subcommands(parser, dest: str):
     return sub
 
 
+def non_negative_int(text: str) -> int:
+    """argparse type: a whole number ≥ 0."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more (is {n})")
+    return n
+
+
+def positive_int(text: str) -> int:
+    """argparse type: a whole number ≥ 1."""
+    n = non_negative_int(text)
+    if n < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more (is 0)")
+    return n
+
+
 def error(message: str) -> None:
     print(f"metail2: error: {message}", file=sys.stderr)
 

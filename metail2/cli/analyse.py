@@ -4,7 +4,8 @@ from __future__ import annotations
 import json
 import os
 
-from ._common import add_pool_args, error, pooled, print_warnings
+from .._io import atomic_output
+from ._common import add_pool_args, error, non_negative_int, pooled, print_warnings
 
 
 def register(sub) -> None:
@@ -24,7 +25,7 @@ def register(sub) -> None:
     plot.add_argument("--prediction", action="store_true", help="draw prediction intervals")
     plot.add_argument("--favours-left", default="", metavar="TEXT")
     plot.add_argument("--favours-right", default="", metavar="TEXT")
-    plot.add_argument("--decimals", type=int, default=None)
+    plot.add_argument("--decimals", type=non_negative_int, default=None, metavar="N")
     plot.add_argument("--title", default=None)
     plot.set_defaults(func=plot_command)
 
@@ -66,7 +67,7 @@ def plot_command(args) -> int:
             error(f"{out}: use a .png, .svg or .pdf file name")
             return 2
         os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
-        drawn.savefig(out)
+        atomic_output(out, drawn.savefig)
         print(f"wrote {out}")
     print_warnings(result)
     return 0

@@ -235,6 +235,11 @@ def escalc(sheet, measure: str | Measure, *, drop00: bool = False, smd: str = "e
         except _Exclude as exc:
             excluded.append(Excluded(sid, str(exc), src))
             continue
+        except (OverflowError, ZeroDivisionError, ValueError) as exc:
+            problems.append(Problem(name, row.line, sid, None,
+                                    f"{group}: numbers too extreme to compute an effect size "
+                                    f"({'a result overflows' if isinstance(exc, OverflowError) else exc})"))
+            continue
         if not (math.isfinite(yi) and math.isfinite(vi) and vi > 0):
             problems.append(Problem(name, row.line, sid, None,
                                     f"{group} give no finite effect size (yi={yi}, vi={vi})"))

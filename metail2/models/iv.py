@@ -117,6 +117,28 @@ def _heterogeneity(y, v, X, method, tau2):
     return q, q_df, q_p, 100 * tau2 / (vt + tau2), i2_q, tau2 / vt + 1
 
 
+#: Beyond this ratio of the largest to the smallest sampling variance the
+#: weights of all but the most precise study fall below double-precision
+#: rounding (Σw − Σw²/Σw cancels to 0): the model is refused, not computed.
+MAX_VARIANCE_RATIO = 1e12
+
+
+def _check_representable(y, v) -> None:
+    """Refuse numbers double precision cannot pool, with the reason."""
+    from ..errors import NotComputable
+
+    if not (np.all(np.isfinite(y)) and np.all(np.isfinite(v)) and np.all(v > 0)):
+        raise NotComputable("every yi must be finite and every vi finite and > 0")
+    if len(v) > 1 and float(v.max()) / float(v.min()) > MAX_VARIANCE_RATIO:
+        raise NotComputable(f"the sampling variances span a ratio of {float(v.max() / v.min()):.3g} "
+                            f"(from {float(v.min()):.3g} to {float(v.max()):.3g}): beyond {MAX_VARIANCE_RATIO:g} "
+                            "the other studies' weights vanish below rounding; check the SEs or CIs")
+    spread = float(np.max(np.abs(y - np.median(y))))
+    if spread ** 2 > 1e150 or float(v.max()) > 1e150 or float(v.min()) < 1e-150:
+        raise NotComputable(f"effect sizes spread over {spread:.3g} with sampling variances from {float(v.min()):.3g} "
+                            f"to {float(v.max()):.3g}: too extreme to pool in double precision")
+
+
 def fit(y, v, X=None, method: str = "REML", test: str = "z", level: float = LEVEL, *,
         tau2_ci: bool = True, numerics: Numerics = EXACT, hk_adhoc: bool = False) -> IVFit:
     """Fit the inverse-variance model y = Xβ + u + ε, u ~ N(0, τ²), ε ~ N(0, v).
@@ -168,6 +190,7 @@ def fit(y, v, X=None, method: str = "REML", test: str = "z", level: float = LEVE
     k = len(y)
     X = np.ones((k, 1)) if X is None else np.asarray(X, dtype=float).reshape(k, -1)
     p = X.shape[1]
+    _check_representable(y, v)
     notes: list[str] = []
     if k > 1 and float(v.max()) / float(v.min()) >= 1e7:
         notes.append(f"the ratio of the largest to the smallest sampling variance is {float(v.max() / v.min()):.3g}: "

@@ -10,7 +10,9 @@ from __future__ import annotations
 import warnings
 
 from ..effects import EffectSizes, escalc
-from ..errors import MetailWarning, Problem, SheetError
+import numpy as np
+
+from ..errors import MetailWarning, NotComputable, Problem, SheetError
 from .conventions import DEFAULT, get_convention
 from .inference import LEVEL
 from .iv import METHODS, TESTS
@@ -91,6 +93,16 @@ def pool(effects, measure: str | None = None, method: str = "REML", test: str = 
     if problems:
         raise SheetError(problems)
 
+    try:
+        return _pool(effects, method, test, by, subgroup_tau2, level, conv, hk_adhoc)
+    except NotComputable as exc:
+        raise SheetError([Problem(effects.sheet.path, None, None, None, f"cannot pool: {exc}")]) from None
+    except (ArithmeticError, FloatingPointError, np.linalg.LinAlgError) as exc:
+        raise SheetError([Problem(effects.sheet.path, None, None, None,
+                                  f"cannot pool these numbers in double precision ({type(exc).__name__}: {exc})")]) from None
+
+
+def _pool(effects, method, test, by, subgroup_tau2, level, conv, hk_adhoc) -> MetaResult:
     notes: list[str] = []
     opts = dict(numerics=conv.numerics, prediction=conv.prediction, hk_adhoc=hk_adhoc and test == "hk")
     overall = pooled(effects.studies, effects.measure, method, test, notes, "overall", level, **opts)

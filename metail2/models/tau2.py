@@ -114,13 +114,38 @@ def _fisher_scoring(y, v, X, step: Callable[[WLS], float], numerics: Numerics) -
     return Tau2Fit(max(0.0, tau2), False, MAXITER)
 
 
+def _score(t: float, y, v, X, reml: bool) -> float:
+    """Twice the derivative of the (restricted) log-likelihood in τ²:
+    yᵀPPy − tr P (REML) or Σwᵢ²eᵢ² − Σwᵢ (ML) (Viechtbauer 2005)."""
+    f = wls(y, X, 1.0 / (v + t))
+    we2 = float(((f.w * f.resid) ** 2).sum())
+    return we2 - (_trace_p(f, X) if reml else float(f.w.sum()))
+
+
 def _maximise(y, v, X, reml: bool, numerics: Numerics) -> float:
+    """Where Fisher scoring fails: the maximum over [0, τ²_max] by bounded
+    Brent, then the score's root bracketing it refined by :func:`zeroin`
+    (a function-value search locates a maximum only to √ε relative; the
+    score's root is found to the convention's tolerance)."""
     from scipy.optimize import minimize_scalar
 
+    scale = numerics.scale(v)
     hi = tau2_max(y, v, numerics)
     res = minimize_scalar(lambda t: -loglik(t, y, v, X, reml), bounds=(0.0, hi),
-                          method="bounded", options={"xatol": 1e-12 * numerics.scale(v)})
-    return float(res.x) if loglik(res.x, y, v, X, reml) >= loglik(0.0, y, v, X, reml) else 0.0
+                          method="bounded", options={"xatol": 1e-12 * scale})
+    t0 = float(res.x)
+    if loglik(t0, y, v, X, reml) < loglik(0.0, y, v, X, reml):
+        return 0.0
+    lo_t, hi_t, d = t0, t0, 1e-6 * max(t0, scale)
+    for _ in range(60):  # widen a bracket around t0 until the score changes sign
+        lo_t, hi_t = max(0.0, t0 - d), t0 + d
+        g_lo, g_hi = _score(lo_t, y, v, X, reml), _score(hi_t, y, v, X, reml)
+        if g_lo > 0 > g_hi:
+            return zeroin(lambda t: _score(t, y, v, X, reml), lo_t, hi_t, numerics.root_tol * scale)
+        if lo_t == 0.0 and g_lo <= 0:
+            return 0.0 if loglik(0.0, y, v, X, reml) >= loglik(t0, y, v, X, reml) else t0
+        d *= 4
+    return t0
 
 
 def _likelihood(y, v, X, reml: bool, numerics: Numerics) -> Tau2Fit:

@@ -22,13 +22,16 @@ METHODS = ("DL", "REML", "ML", "PM", "HS", "SJ", "EB", "HE")
 REL = 1e-9
 
 
-def _scaled_equal(f1, f2, a):
-    pairs = [(f1.beta[0] * a, f2.beta[0]), (f1.se[0] * a, f2.se[0]), (f1.tau2 * a * a, f2.tau2),
-             (f1.stat[0], f2.stat[0]), (f1.q, f2.q), (f1.i2, f2.i2)]
+def _scaled_equal(f1, f2, a, vt=1.0):
+    """f2 is f1 in units ×a. Quantities that are 0 on one side are compared
+    with an absolute floor of 1e-12 of their own scale (rounding of a zero)."""
+    s1, s2 = math.sqrt(vt) * a, vt * a * a  # the scales of yi and of vi, τ²
+    pairs = [(f1.beta[0] * a, f2.beta[0], s1), (f1.se[0] * a, f2.se[0], s1), (f1.tau2 * a * a, f2.tau2, s2),
+             (f1.stat[0], f2.stat[0], 1.0), (f1.q, f2.q, 1.0), (f1.i2, f2.i2, 100.0)]
     if f1.tau2_ci is not None:
-        pairs += [(f1.tau2_ci.lower * a * a, f2.tau2_ci.lower), (f1.tau2_ci.upper * a * a, f2.tau2_ci.upper)]
-    for x, y in pairs:
-        assert math.isclose(x, y, rel_tol=REL, abs_tol=1e-300), (x, y)
+        pairs += [(f1.tau2_ci.lower * a * a, f2.tau2_ci.lower, s2), (f1.tau2_ci.upper * a * a, f2.tau2_ci.upper, s2)]
+    for x, y, scale in pairs:
+        assert math.isclose(x, y, rel_tol=REL, abs_tol=1e-12 * scale), (x, y)
     assert math.isclose(f1.pval[0], f2.pval[0], rel_tol=1e-7, abs_tol=1e-15)
 
 
@@ -41,7 +44,7 @@ def test_results_are_equivariant_under_units(method, e, data):
     a = 10.0 ** e
     f1 = fit(y, v, None, method)
     f2 = fit(a * y, a * a * v, None, method)
-    _scaled_equal(f1, f2, a)
+    _scaled_equal(f1, f2, a, typical_v(v))
 
 
 @pytest.mark.parametrize("a", [1e-6, 1e-3, 1e3, 1e6])
@@ -52,7 +55,7 @@ def test_bcg_risk_differences_in_other_units(method, a):
     es = escalc(read_sheet(SUITE / "bcg.csv"), "RD")
     f1 = fit(es.yi, es.vi, None, method)
     f2 = fit(a * es.yi, a * a * es.vi, None, method)
-    _scaled_equal(f1, f2, a)
+    _scaled_equal(f1, f2, a, typical_v(es.vi))
 
 
 def test_metafor_numerics_are_not_unit_free():
