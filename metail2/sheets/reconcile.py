@@ -4,18 +4,23 @@ Rows are matched by ``study_id`` (with ``outcome`` and ``analysis`` where the
 sheets have them); cells are compared one by one, numbers exactly (as
 numbers: ``19`` equals ``19.0``), text after whitespace normalisation. The
 reconciled sheet takes every cell where the two agree or one is empty, and
-marks each conflict for a human as ``CONFLICT: A=… | B=…`` (which no check
-or pooling accepts until it is resolved).
+marks each conflict for a human as ``CONFLICT: A=… | B=…``, and a row
+present in one sheet only as ``CONFLICT: row only in A`` in ``reconcile_note``
+(which no check or pooling accepts until a human resolves it).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 
+from ..errors import Problem, SheetError
 from .schema import BY_NAME, parse_number
 from ._sheet import Row, Sheet
 
 CONFLICT = "CONFLICT: "
+#: The column that marks a row present in one sheet only.
+NOTE = "reconcile_note"
 
 
 @dataclass(frozen=True)
@@ -81,14 +86,55 @@ def same_value(column: str, a: str, b: str) -> bool:
 
 
 def _key(row: Row) -> tuple[str, str, str]:
-    return (row.study_id, row.text("outcome"), row.text("analysis"))
+    return (_norm_text(row.study_id), _norm_text(row.text("outcome")), _norm_text(row.text("analysis")))
+
+
+def _describe(key: tuple[str, str, str]) -> str:
+    sid, outcome, analysis = key
+    extra = [f"{name} {v!r}" for name, v in (("outcome", outcome), ("analysis", analysis)) if v]
+    return f"study_id {sid!r}" + (f" ({', '.join(extra)})" if extra else "")
+
+
+def _only(side: str, sheet: Sheet) -> str:
+    return f"{CONFLICT}row only in {side} ({os.path.basename(sheet.path)}): keep the row or delete it, and clear this cell"
+
+
+def _index(sheet: Sheet) -> tuple[dict[tuple, Row], list[Problem]]:
+    """Rows by key; a key that appears twice is a problem naming both lines."""
+    rows: dict[tuple, Row] = {}
+    problems = []
+    for r in sheet.rows:
+        k = _key(r)
+        if k in rows:
+            problems.append(Problem(sheet.path, r.line, r.study_id or None, "study_id",
+                                    f"{_describe(k)} also on line {rows[k].line}: rows are matched by study_id, "
+                                    "outcome and analysis, so each must be unique in a sheet"))
+        else:
+            rows[k] = r
+    return rows, problems
 
 
 def reconcile(a: Sheet, b: Sheet) -> Reconciliation:
-    """Compare sheet ``a`` with sheet ``b`` cell by cell; see the module doc."""
+    """Compare sheet ``a`` with sheet ``b`` cell by cell; see the module doc.
+
+    The comparison is symmetric: ``reconcile(b, a)`` reports the same
+    disagreements with A and B swapped. A row present in one sheet only is
+    taken into the reconciled sheet with ``reconcile_note`` marked
+    ``CONFLICT: row only in A`` (or B), so that checking and pooling refuse it
+    until a human keeps or deletes it.
+
+    Raises
+    ------
+    SheetError
+        A key (``study_id``, ``outcome``, ``analysis``) appears twice in
+        either sheet: rows could not be matched (every duplicate named, with
+        both lines).
+    """
+    a_rows, problems = _index(a)
+    b_rows, more = _index(b)
+    if problems or more:
+        raise SheetError(problems + more)
     columns = list(a.columns) + [c for c in b.columns if c not in a.columns]
-    b_rows = {_key(r): r for r in b.rows}
-    a_keys = {_key(r) for r in a.rows}
     found: list[Disagreement] = []
     changes: dict[tuple[int, str], str] = {}
     compared = 0
@@ -97,7 +143,7 @@ def reconcile(a: Sheet, b: Sheet) -> Reconciliation:
         rb = b_rows.get(_key(ra))
         if rb is None:
             found.append(Disagreement(sid, None, "", "", "row only in A", ra.line, None))
-            changes[(i, "reconcile_note")] = "row only in A"
+            changes[(i, NOTE)] = _only("A", a)
             continue
         for col in columns:
             va, vb = ra.cells.get(col, ""), rb.cells.get(col, "")
@@ -109,26 +155,22 @@ def reconcile(a: Sheet, b: Sheet) -> Reconciliation:
                 changes[(i, col)] = vb
             elif not vb.strip():
                 found.append(Disagreement(sid, col, va, vb, "only in A", ra.line, rb.line))
-                if col not in a.columns:
-                    changes[(i, col)] = va
             else:
                 found.append(Disagreement(sid, col, va, vb, "conflict", ra.line, rb.line))
                 changes[(i, col)] = f"{CONFLICT}A={_norm_text(va)} | B={_norm_text(vb)}"
     merged = a.with_cells(changes) if changes else a
-    extra = [r for r in b.rows if _key(r) not in a_keys]
+    extra = [r for k, r in b_rows.items() if k not in a_rows]
     if extra:
         cols = list(merged.columns)
-        if "reconcile_note" not in cols:
-            cols.append("reconcile_note")
+        if NOTE not in cols:
+            cols.append(NOTE)
         rows = list(merged.rows)
         last = max([r.line for r in rows] + [1])
         for n, rb in enumerate(extra, 1):
             found.append(Disagreement(rb.study_id, None, "", "", "row only in B", None, rb.line))
             cells = {c: rb.cells.get(c, "") for c in cols}
-            cells["reconcile_note"] = "row only in B"
+            cells[NOTE] = _only("B", b)
             rows.append(Row(last + n, MappingProxyType(cells)))
-        from dataclasses import replace
-
         merged = replace(merged, columns=tuple(cols), rows=tuple(rows),
                          header=merged.header if tuple(cols) == merged.columns else None)
     return Reconciliation(a, b, tuple(found), compared, merged)

@@ -159,13 +159,21 @@ def parse_number(text: str) -> float | None:
     if t in MISSING:
         return None
     if t.startswith("CONFLICT:"):
-        raise ValueError(f"unresolved reconciliation conflict ({t[9:].strip()}): keep one value")
+        raise ValueError(conflict_message(t))
     if not is_plain_number(t):
         raise ValueError(f"{text!r} is not a number{_number_hint(t)}")
     x = float(t)
     if not math.isfinite(x):
         raise ValueError(f"{text!r} is too large to be a number (beyond ±1.8e308)")
     return x
+
+
+def conflict_message(t: str) -> str:
+    """The problem of a cell holding a ``CONFLICT:`` marker left by ``sheet reconcile``."""
+    rest = t[len("CONFLICT:"):].strip()
+    if rest.startswith("A="):
+        return f"unresolved reconciliation conflict ({rest}): keep one value"
+    return f"unresolved reconciliation conflict: {rest}"
 
 
 def _number_hint(t: str) -> str:
@@ -205,7 +213,7 @@ def check_cell(col: Column, text: str) -> list[tuple[str, str]]:
     if t in MISSING:
         return out
     if t.startswith("CONFLICT:"):
-        return out + [("error", f"unresolved reconciliation conflict ({t[9:].strip()}): keep one value")]
+        return out + [("error", conflict_message(t))]
     if col.numeric:
         try:
             x = parse_number(t)
@@ -248,7 +256,7 @@ def text_cell_problems(t: str) -> list[tuple[str, str]]:
     unresolved conflict marker (an error) and a formula a spreadsheet opening
     the CSV would run (a warning)."""
     if t.startswith("CONFLICT:"):
-        return [("error", f"unresolved reconciliation conflict ({t[9:].strip()}): keep one value")]
+        return [("error", conflict_message(t))]
     if t.startswith(FORMULA_START) and not is_plain_number(t) and len(t) > 1:
         return [("warning", f"starts with {t[0]!r}: a spreadsheet opening this CSV would read it as a formula; "
                  "edit the sheet in Excel through `metail2 sheet export --xlsx`")]

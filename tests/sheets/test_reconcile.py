@@ -1,6 +1,8 @@
 """Dual extraction: two reviewers' sheets compared cell by cell."""
 from __future__ import annotations
 
+import pytest
+
 from metail2.cli import main
 from metail2.sheets import read_sheet
 
@@ -46,8 +48,8 @@ def test_reconciled_sheet_takes_agreed_and_one_sided_cells_and_marks_conflicts(t
     assert rows["s1"].cells["events"] == "19" and rows["s1"].cells["extra"] == "x"
     assert rows["s2"].cells["events"] == "CONFLICT: A=5 | B=6"
     assert rows["s3"].cells["events"] == "3" and rows["s3"].cells["note"] == "from B"
-    assert rows["only A"].cells["reconcile_note"] == "row only in A"
-    assert rows["only B"].cells["reconcile_note"] == "row only in B"
+    assert rows["only A"].cells["reconcile_note"].startswith("CONFLICT: row only in A (a.csv)")
+    assert rows["only B"].cells["reconcile_note"].startswith("CONFLICT: row only in B (b.csv)")
     # the marked conflict blocks pooling until a human resolves it
     assert main(["pool", str(out), "--measure", "PLO"]) == 2
     assert "unresolved reconciliation conflict (A=5 | B=6)" in capsys.readouterr().err
@@ -57,3 +59,52 @@ def test_identical_sheets_reconcile_cleanly(tmp_path, capsys):
     a, b = write(tmp_path, "a.csv", A), write(tmp_path, "b.csv", A)
     assert main(["sheet", "reconcile", str(a), str(b)]) == 0
     assert "0 disagreements, 0 conflicts" in capsys.readouterr().out
+
+
+def _mirrored(d):
+    swap = {"only in A": "only in B", "only in B": "only in A", "row only in A": "row only in B",
+            "row only in B": "row only in A", "conflict": "conflict"}
+    return (d.study_id, d.column, d.b, d.a, swap[d.kind], d.line_b, d.line_a)
+
+
+def test_reconcile_is_symmetric(tmp_path, capsys):
+    from metail2.sheets.reconcile import reconcile
+
+    a = read_sheet(write(tmp_path, "a.csv", A), validate=False)
+    b = read_sheet(write(tmp_path, "b.csv", B), validate=False)
+    ab, ba = reconcile(a, b), reconcile(b, a)
+    assert sorted(map(_mirrored, ab.disagreements), key=str) == sorted(
+        ((d.study_id, d.column, d.a, d.b, d.kind, d.line_a, d.line_b) for d in ba.disagreements), key=str)
+    assert ab.cells_compared == ba.cells_compared and len(ab.conflicts) == len(ba.conflicts)
+    # and on the command line: the same count both ways
+    main(["sheet", "reconcile", str(tmp_path / "a.csv"), str(tmp_path / "b.csv")])
+    main(["sheet", "reconcile", str(tmp_path / "b.csv"), str(tmp_path / "a.csv")])
+    counts = [line for line in capsys.readouterr().out.splitlines() if "cells compared" in line]
+    assert len(counts) == 2 and counts[0] == counts[1]
+
+
+@pytest.mark.parametrize("side", ["a", "b"])
+def test_a_duplicate_key_in_either_sheet_is_an_error_naming_both_lines(tmp_path, capsys, side):
+    dup = B + "s2,1999,7,16,systemic,second s2,\n"
+    a = write(tmp_path, "a.csv", A if side == "b" else dup)
+    b = write(tmp_path, "b.csv", dup if side == "b" else A)
+    out = tmp_path / "out.csv"
+    assert main(["sheet", "reconcile", str(a), str(b), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"{side}.csv:6: s2: study_id: study_id 's2' also on line 3" in err
+    assert not out.exists()
+
+
+def test_a_one_sided_row_blocks_pooling_until_resolved(tmp_path, capsys):
+    a = write(tmp_path, "a.csv", "study_id,events,total\ns1,3,10\ns2,4,12\n")
+    b = write(tmp_path, "b.csv", "study_id,events,total\ns1,3,10\n")
+    out = tmp_path / "out.csv"
+    assert main(["sheet", "reconcile", str(a), str(b), "--out", str(out)]) == 1
+    capsys.readouterr()
+    assert main(["pool", str(out), "--measure", "PLO"]) == 2
+    err = capsys.readouterr().err
+    assert f"{out}:3: s2: reconcile_note: unresolved reconciliation conflict: row only in A (a.csv)" in err
+    assert main(["sheet", "check", str(out)]) == 2
+    # the human keeps the row and clears the marker: the sheet pools
+    out.write_text(out.read_text().replace(out.read_text().splitlines()[2].split(",", 3)[3], ""))
+    assert main(["pool", str(out), "--measure", "PLO"]) == 0, capsys.readouterr().err
