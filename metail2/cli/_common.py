@@ -7,8 +7,7 @@ import os
 import sys
 
 MEASURES = ("OR", "RR", "RD", "HR", "MD", "SMD", "PR", "PLO", "PFT")
-METHODS = ("FE", "DL", "REML", "ML", "PM", "HS", "SJ", "EB", "HE", "MH", "Peto")
-LATER = {"MH": "Mantel–Haenszel", "PETO": "Peto"}
+METHODS = ("FE", "DL", "REML", "ML", "PM", "HS", "SJ", "EB", "HE", "MH", "Peto", "GLMM")
 
 
 class UsageError(Exception):
@@ -67,7 +66,8 @@ def add_pool_args(p) -> None:
                    help="effect measure: " + ", ".join(MEASURES))
     p.add_argument("--method", default="REML", type=lambda s: s.upper(), metavar="METHOD",
                    choices=[m.upper() for m in METHODS],
-                   help="FE (common effect) or a tau² estimator: DL, REML (default), ML, PM, HS, SJ, EB, HE")
+                   help="FE (common effect), a tau² estimator: DL, REML (default), ML, PM, HS, SJ, EB, HE; "
+                        "or MH (Mantel–Haenszel: OR, RR, RD), Peto (OR), GLMM (PLO, OR)")
     p.add_argument("--test", default="z", choices=("z", "hk"),
                    help="z (default) or hk (Hartung–Knapp–Sidik–Jonkman)")
     p.add_argument("--hk-adhoc", action="store_true",
@@ -91,9 +91,6 @@ def pooled(args):
     from ..errors import SheetError
     from ..models import pool
 
-    if args.method in LATER:
-        error(f"method {args.method} ({LATER[args.method]}) is not available yet; use FE or a tau² estimator")
-        return None, 2
     with warnings.catch_warnings(record=True):
         warnings.simplefilter("always")
         try:

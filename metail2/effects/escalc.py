@@ -42,9 +42,10 @@ class StudyEffect:
     source : Source
     row : Row
         The sheet row (cells as written), for grouping and display.
-    counts : (a, n1, c, n2) or None
-        The raw two-arm counts as extracted (events and totals, no
-        correction), for Mantel–Haenszel and Peto; ``None`` for other inputs.
+    counts : tuple or None
+        The raw counts as extracted, no correction: (a, n1, c, n2) for
+        two-arm counts, (x, n) for single-arm counts — for Mantel–Haenszel,
+        Peto and GLMMs; ``None`` for other inputs.
     """
 
     study_id: str
@@ -55,7 +56,7 @@ class StudyEffect:
     ni: float | None
     source: Source
     row: Row = field(repr=False, compare=False)
-    counts: tuple[float, float, float, float] | None = None
+    counts: tuple[float, ...] | None = None
 
     @property
     def sei(self) -> float:
@@ -245,7 +246,8 @@ def escalc(sheet, measure: str | Measure, *, drop00: bool = False, smd: str = "e
                                     f"{group} give no finite effect size (yi={yi}, vi={vi})"))
             continue
         counts = (tuple(values[c] for c in ("exp_events", "exp_total", "ctrl_events", "ctrl_total"))
-                  if group == "two-arm counts" else None)
+                  if group == "two-arm counts" else
+                  (values["events"], values["total"]) if group == "single-arm counts" else None)
         studies.append(StudyEffect(sid, float(yi), float(vi), group, note,
                                    None if ni is None else float(ni), src, row, counts))
     if not problems and not studies:

@@ -39,8 +39,12 @@ class Convention:
     drop00 : bool
         Exclude two-arm tables with no events in both arms.
     smd : {"exact", "revman5"}
-        Hedges' correction of the SMD: exact (metafor) or 1 − 3/(4N − 9) with
-        RevMan's variance.
+        The SMD's variance: metafor's large-sample 1/n₁ + 1/n₂ + g²/(2N), or
+        as R meta 6.5 computes it under its RevMan 5 settings (see
+        :class:`metail2.effects.formulas.Options`).
+    mh_rd_variance : {"Sato", "GR"}
+        Variance of the MH risk difference: Sato, Greenland & Robins (1989),
+        as metafor; or Greenland & Robins (1985), as RevMan 5.
     label : str
         How figures and tables name it.
     """
@@ -52,6 +56,7 @@ class Convention:
     mh_common: bool = False
     drop00: bool = False
     smd: str = "exact"
+    mh_rd_variance: str = "Sato"
     label: str = ""
 
 
@@ -60,7 +65,7 @@ CONVENTIONS: Mapping[str, Convention] = {
         Convention("metail2", EXACT, label="exact numerics"),
         Convention("metafor", METAFOR, label="metafor 3.8"),
         Convention("revman5", EXACT, prediction=False, i2="q", mh_common=True, drop00=True, smd="revman5",
-                   label="RevMan 5"),
+                   mh_rd_variance="GR", label="RevMan 5"),
     )
 }
 DEFAULT = "metail2"

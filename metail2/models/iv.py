@@ -140,7 +140,8 @@ def _check_representable(y, v) -> None:
 
 
 def fit(y, v, X=None, method: str = "REML", test: str = "z", level: float = LEVEL, *,
-        tau2_ci: bool = True, numerics: Numerics = EXACT, hk_adhoc: bool = False) -> IVFit:
+        tau2_ci: bool = True, numerics: Numerics = EXACT, hk_adhoc: bool = False,
+        tau2: float | None = None) -> IVFit:
     """Fit the inverse-variance model y = Xβ + u + ε, u ~ N(0, τ²), ε ~ N(0, v).
 
     Parameters
@@ -164,6 +165,10 @@ def fit(y, v, X=None, method: str = "REML", test: str = "z", level: float = LEVE
         Under ``hk``, use s² = max(1, s²) (Knapp & Hartung 2003's ad hoc
         correction; metafor ``test="adhoc"``), so the CI is never narrower
         than the z-based one.
+    tau2 : float, optional
+        Use this τ² instead of estimating it (``method`` then only names it;
+        RevMan 5's DerSimonian–Laird takes Q around the Mantel–Haenszel
+        estimate, :mod:`metail2.models.methods`).
 
     Returns
     -------
@@ -199,7 +204,7 @@ def fit(y, v, X=None, method: str = "REML", test: str = "z", level: float = LEVE
     test_used = "z" if k == 1 else test
     if common:
         tau2 = 0.0
-    else:
+    elif tau2 is None:
         t = TAU2_ESTIMATORS[method](y, v, X, numerics)
         tau2 = t.tau2
         if t.note:

@@ -16,6 +16,8 @@ from ..errors import MetailWarning, NotComputable, Problem, SheetError
 from .conventions import DEFAULT, get_convention
 from .inference import LEVEL
 from .iv import METHODS, TESTS
+from .methods import METHODS as ALTERNATIVES
+from .methods import revman5_dl, usable
 from .results import MetaResult
 from .subgroups import MISSING_GROUP, fit_common_tau2, group_rows, pooled, subgroup_test_separate
 
@@ -80,9 +82,22 @@ def pool(effects, measure: str | None = None, method: str = "REML", test: str = 
                          analysis=analysis)
     method = method.upper()
     problems = []
-    if method not in METHODS:
+    alt = ALTERNATIVES.get(method)
+    if method not in METHODS and alt is None:
         problems.append(Problem("<arguments>", None, None, "method",
-                                f"unknown or unavailable method {method!r}; choose from {', '.join(METHODS)}"))
+                                f"unknown or unavailable method {method!r}; choose from "
+                                f"{', '.join(list(METHODS) + [m.name for m in ALTERNATIVES.values()])}"))
+    if alt is not None:
+        if test not in alt.tests:
+            problems.append(Problem("<arguments>", None, None, "test", f"{alt.label} uses a z test, not {test!r}"))
+        if by is not None and subgroup_tau2 == "common":
+            problems.append(Problem("<arguments>", None, None, "subgroup_tau2",
+                                    f"{alt.label} has no model with a common τ² across subgroups; use separate"))
+    revman_counts = (conv.mh_common and alt is None and effects.measure.name in ("OR", "RR", "RD")
+                     and all(s.input == "two-arm counts" for s in effects.studies))
+    if revman_counts and method not in ("FE", "DL"):
+        problems.append(Problem("<arguments>", None, None, "method", "the revman5 convention pools two-arm counts "
+                                f"with FE (Mantel–Haenszel) or DL, not {method}"))
     if test not in TESTS:
         problems.append(Problem("<arguments>", None, None, "test", f"unknown test {test!r}; choose z or hk"))
     if subgroup_tau2 not in ("separate", "common"):
@@ -93,8 +108,13 @@ def pool(effects, measure: str | None = None, method: str = "REML", test: str = 
     if problems:
         raise SheetError(problems)
 
+    if alt is not None:
+        effects = usable(effects, alt)
+    elif revman_counts and method == "FE":
+        alt = ALTERNATIVES["MH"]
     try:
-        return _pool(effects, method, test, by, subgroup_tau2, level, conv, hk_adhoc)
+        return _pool(effects, method, test, by, subgroup_tau2, level, conv, hk_adhoc, alt,
+                     revman_counts and method == "DL")
     except NotComputable as exc:
         raise SheetError([Problem(effects.sheet.path, None, None, None, f"cannot pool: {exc}")]) from None
     except (ArithmeticError, FloatingPointError, np.linalg.LinAlgError) as exc:
@@ -102,10 +122,23 @@ def pool(effects, measure: str | None = None, method: str = "REML", test: str = 
                                   f"cannot pool these numbers in double precision ({type(exc).__name__}: {exc})")]) from None
 
 
-def _pool(effects, method, test, by, subgroup_tau2, level, conv, hk_adhoc) -> MetaResult:
+def _pool(effects, method, test, by, subgroup_tau2, level, conv, hk_adhoc, alt=None, revman_dl=False) -> MetaResult:
     notes: list[str] = []
     opts = dict(numerics=conv.numerics, prediction=conv.prediction, hk_adhoc=hk_adhoc and test == "hk")
-    overall = pooled(effects.studies, effects.measure, method, test, notes, "overall", level, **opts)
+
+    def fit_group(studies, label):
+        if alt is None and not revman_dl:
+            return pooled(studies, effects.measure, method, test, notes, label, level, **opts)
+        if revman_dl:
+            result, found = revman5_dl(studies, effects.measure, level, conv.numerics)
+        else:
+            result, found = alt.fit(studies, effects.measure, level, conv)
+        for n in found:
+            notes.append(f"{label}: {n}")
+            warnings.warn(notes[-1], MetailWarning, stacklevel=3)
+        return result
+
+    overall = fit_group(effects.studies, "overall")
     subgroups = None
     st = None
     tau2_res = None
@@ -115,8 +148,7 @@ def _pool(effects, method, test, by, subgroup_tau2, level, conv, hk_adhoc) -> Me
             notes.append(f"{len(groups[MISSING_GROUP])} pooled row(s) have an empty {by!r}: grouped as '{MISSING_GROUP}'")
             warnings.warn(notes[-1], MetailWarning, stacklevel=2)
         if subgroup_tau2 == "separate":
-            subgroups = {g: pooled(ss, effects.measure, method, test, notes, f"{by} = {g}", level, **opts)
-                         for g, ss in groups.items()}
+            subgroups = {g: fit_group(ss, f"{by} = {g}") for g, ss in groups.items()}
             st = subgroup_test_separate(subgroups) if len(groups) > 1 else None
         else:
             if len(groups) < 2:
@@ -128,7 +160,7 @@ def _pool(effects, method, test, by, subgroup_tau2, level, conv, hk_adhoc) -> Me
             notes.append(f"only one subgroup in {by!r}: no test for subgroup differences")
             warnings.warn(notes[-1], MetailWarning, stacklevel=2)
     return MetaResult(
-        measure=effects.measure, method=method, test="hk-adhoc" if opts["hk_adhoc"] else test, effects=effects, overall=overall,
+        measure=effects.measure, method=alt.name if alt is not None else method, test="hk-adhoc" if opts["hk_adhoc"] else test, effects=effects, overall=overall,
         by=by, subgroup_tau2=subgroup_tau2 if by else None,
         subgroups=subgroups, subgroup_test=st, tau2_residual=tau2_res, warnings=tuple(notes), level=level,
         convention=conv.name,

@@ -78,6 +78,9 @@ class Pooled:
     weights : tuple of float
         Each study's weight in this fit, in %.
     study_ids : tuple of str
+    extra : tuple of (name, value)
+        Statistics of a particular method, e.g. the Cochran–Mantel–Haenszel
+        test (``cmh``, ``cmh_p``) of a Mantel–Haenszel OR.
     """
 
     k: int
@@ -104,6 +107,7 @@ class Pooled:
     natural: NaturalScale
     weights: tuple[float, ...]
     study_ids: tuple[str, ...]
+    extra: tuple[tuple[str, float | None], ...] = ()
 
     @property
     def tau(self) -> float:
@@ -120,6 +124,7 @@ class Pooled:
             "q": _num(self.q), "q_df": self.q_df, "q_p": _num(self.q_p),
             "pi_lower": _num(self.pi_lower), "pi_upper": _num(self.pi_upper),
             "natural": self.natural.to_dict(),
+            **{k: _num(v) for k, v in self.extra},
         }
 
 
