@@ -5,7 +5,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from .conftest import ROOT
+from tests.conftest import ROOT
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
@@ -27,6 +27,7 @@ def test_notebook_executes(path):
     assert any("text/html" in o.get("data", {}) and "metail2-result" in o["data"]["text/html"] for o in outputs)
     text = "".join(o.get("text", "") for o in outputs)
     assert "not poolable (no complete input group): 4" in text
+    assert "GLMM  overall" in text and "REML  overall" in text
 
 
 def test_there_is_a_notebook():
