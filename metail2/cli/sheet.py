@@ -1,8 +1,12 @@
 """Sheet commands: ``metail2 sheet check|new|codebook|reconcile|export|import|from-records``."""
 from __future__ import annotations
 
+import contextlib
+import errno
+import os
+import sys
 
-from ._common import MEASURES, refuse_existing, subcommands
+from ._common import MEASURES, error, refuse_existing, subcommands
 
 
 def register(sub) -> None:
@@ -33,7 +37,8 @@ def register(sub) -> None:
     imp.set_defaults(func=_sheet_import)
     imp.add_argument("xlsx", metavar="IN.xlsx")
     imp.add_argument("--csv", required=True, metavar="OUT.csv")
-    imp.add_argument("--force", action="store_true", help="replace an existing OUT")
+    imp.add_argument("--force", action="store_true",
+                     help="replace OUT even though it was edited since the export (those edits are lost)")
     fr = ss.add_parser("from-records", help="prefill a new sheet's identity columns from the records store")
     fr.set_defaults(func=_sheet_from_records)
     fr.add_argument("file", metavar="FILE")
@@ -71,10 +76,11 @@ def _sheet_new(args) -> int:
     from ..effects import new_sheet_columns
     from ..sheets import rows_to_csv
 
-    if refuse_existing(args.file, args.force):
+    if _exists(args.file, args.force):
         return 2
     cols = new_sheet_columns(args.measure)
-    atomic_write(args.file, rows_to_csv(cols).encode("utf-8"))
+    with _writing(args.file):
+        atomic_write(args.file, rows_to_csv(cols).encode("utf-8"))
     print(f"{args.file}: empty {args.measure} sheet with columns {', '.join(cols)}")
     return 0
 
@@ -90,6 +96,11 @@ def _sheet_reconcile(args) -> int:
     from ..sheets.reconcile import reconcile
     from ..sheets import read_sheet, write_sheet
 
+    if args.out and any(_same_file(args.out, x) for x in (args.a, args.b)):
+        error(f"--out {args.out} is one of the sheets compared: write the reconciled sheet to a new file")
+        return 2
+    if args.out and _exists(args.out, args.force):
+        return 2
     a, b = read_sheet(args.a, validate=False), read_sheet(args.b, validate=False)
     r = reconcile(a, b)
     for d in r.disagreements:
@@ -97,11 +108,10 @@ def _sheet_reconcile(args) -> int:
     print(f"{r.cells_compared} cells compared: {len(r.disagreements)} disagreements, "
           f"{len(r.conflicts)} conflicts for a human")
     if args.out:
-        if refuse_existing(args.out, args.force):
-            return 2
-        write_sheet(r.merged, args.out, force=True)
+        with _writing(args.out):
+            write_sheet(r.merged, args.out, force=True)
         print(f"reconciled sheet written to {args.out}"
-              + (" (conflicts marked 'CONFLICT: A=… | B=…')" if r.conflicts else ""))
+              + (" (conflicts marked 'CONFLICT: …')" if r.conflicts else ""))
     return 1 if r.conflicts else 0
 
 
@@ -109,9 +119,14 @@ def _sheet_export(args) -> int:
     from ..sheets.excel import export_xlsx
     from ..sheets import read_sheet
 
-    if refuse_existing(args.xlsx, args.force):
+    if _same_file(args.xlsx, args.sheet):
+        error(f"--xlsx {args.xlsx} is the sheet itself: name a new .xlsx file")
         return 2
-    export_xlsx(read_sheet(args.sheet, validate=False), args.xlsx)
+    if _exists(args.xlsx, args.force):
+        return 2
+    sheet = read_sheet(args.sheet, validate=False)
+    with _writing(args.xlsx):
+        export_xlsx(sheet, args.xlsx)
     print(f"{args.sheet} -> {args.xlsx}")
     return 0
 
@@ -119,9 +134,58 @@ def _sheet_export(args) -> int:
 def _sheet_import(args) -> int:
     from ..sheets.excel import xlsx_to_csv
 
-    xlsx_to_csv(args.xlsx, args.csv, force=args.force)
-    print(f"{args.xlsx} -> {args.csv}")
+    with _writing(args.csv):
+        sheet, prov = xlsx_to_csv(args.xlsx, args.csv, force=args.force)
+    if prov is not None and prov.damaged:
+        print(f"metail2: warning: {args.xlsx}: {prov.damaged}; rows were written from the cells alone "
+              "(unchanged cells may be formatted differently)", file=sys.stderr)
+    edited = sum(1 for r in sheet.rows if r.record is None or not r.record.raw)
+    print(f"{args.xlsx} -> {args.csv}: {len(sheet.rows)} rows"
+          + (f", {edited} edited in the workbook" if prov is not None and not prov.damaged else ""))
     return 0
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.abspath(a) == os.path.abspath(b)
+
+
+def _exists(path: str, force: bool) -> bool:
+    """True (and one error line) when ``path`` exists and ``--force`` was not given."""
+    if os.path.isdir(path):
+        error(f"{path} is a directory: name a file")
+        return True
+    if os.path.lexists(path) and not force:
+        error(f"{path} exists; pass --force to replace it")
+        return True
+    return False
+
+
+@contextlib.contextmanager
+def _writing(path: str):
+    """Turn a failed write of ``path`` into one clear error (nothing is written: writes are atomic)."""
+    from .._io import StaleFileError
+    from ..errors import InputError
+
+    try:
+        yield
+    except StaleFileError as exc:
+        raise InputError(f"{exc} (nothing written)") from None
+    except OSError as exc:
+        folder = os.path.dirname(path) or "."
+        if not os.path.isdir(folder):
+            why = f"directory {folder} does not exist"
+        elif os.path.isdir(path):
+            why = "it is a directory"
+        elif isinstance(exc, PermissionError):
+            why = f"permission denied (is {folder} read-only?)"
+        elif exc.errno == errno.ENOSPC:
+            why = "no space left on the device"
+        else:
+            why = exc.strerror or str(exc)
+        raise InputError(f"cannot write {path}: {why}; nothing written") from None
 
 
 def _sheet_from_records(args) -> int:

@@ -218,6 +218,9 @@ def parse_sheet(raw: bytes | str, name: str = "<string>") -> Sheet:
     if isinstance(raw, bytes):
         if raw.startswith(b"\xef\xbb\xbf"):
             raw, bom = raw[3:], True
+        elif raw.startswith(b"PK\x03\x04"):
+            raise SheetError([Problem(name, None, None, None, "is a zip file (an .xlsx workbook?), not a CSV sheet: "
+                                      "`metail2 sheet import WORKBOOK.xlsx --csv SHEET.csv` converts a workbook")])
         elif raw.startswith((b"\xff\xfe", b"\xfe\xff")):
             raise SheetError([Problem(name, 1, None, None, "the file is UTF-16 (a byte-order mark says so); "
                                       "save it as CSV UTF-8")])
