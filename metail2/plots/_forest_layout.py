@@ -28,8 +28,8 @@ from dataclasses import dataclass, replace
 
 from ..effects import study_ci
 from ..models.subgroups import MISSING_GROUP
-from ..report.format import MINUS, estimate_ci, heterogeneity_line, interval, number, overall_test_line, \
-    subgroup_test_line
+from ..report.format import (MINUS, estimate_ci, heterogeneity_line, interval, number, overall_test_line,
+                             subgroup_test_line)
 from ._forest_columns import data_columns, totals
 from .style import ForestStyle, measure_label, model_label
 
@@ -383,5 +383,5 @@ def _table_texts(st, rows, left_heads, supers, right_heads, plot_head, left_x, r
     return tuple(out)
 
 
-__all__ = ["forest_layout", "ForestLayout", "PlotRow", "Mark", "Text", "TextWidth", "font_metrics_width",
-           "build_rows", "nice_limits", "log_ticks", "resolve_marks", "BOLD_KINDS"]
+__all__ = ["BOLD_KINDS", "ForestLayout", "Mark", "PlotRow", "Text", "TextWidth", "build_rows", "font_metrics_width",
+           "forest_layout", "log_ticks", "nice_limits", "resolve_marks"]

@@ -206,4 +206,4 @@ def _texts(ax, lay: ForestLayout) -> None:
                 fontweight="bold" if i == 0 else "normal")
 
 
-__all__ = ["forest", "draw_forest", "ForestPlot"]
+__all__ = ["ForestPlot", "draw_forest", "forest"]

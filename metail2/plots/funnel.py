@@ -81,4 +81,4 @@ def funnel(result, ax=None, *, contours: bool = False, style: str | ForestStyle 
     return FunnelPlot(fig, ax, tuple((s.study_id, s.yi, math.sqrt(s.vi)) for s in studies), est, se_max)
 
 
-__all__ = ["funnel", "FunnelPlot"]
+__all__ = ["FunnelPlot", "funnel"]

@@ -66,4 +66,4 @@ def resolve_style(style: str | ForestStyle, *, decimals: int | None = None,
     return st
 
 
-__all__ = ["ForestStyle", "STYLES", "MEASURE_LABEL", "measure_label", "model_label", "resolve_style"]
+__all__ = ["MEASURE_LABEL", "STYLES", "ForestStyle", "measure_label", "model_label", "resolve_style"]
