@@ -1,4 +1,4 @@
-"""Make the baseline images of tests/test_plots.py (run from the project root:
+"""Make the baseline images of tests/plots/test_forest.py (run from the project root:
 `python -m tests.baseline.make_baseline`). Look at every image before committing it."""
 from __future__ import annotations
 
