@@ -77,8 +77,9 @@ def fit_chunk(y, v, m, method: str, test: str, level: float, tau2_ci: bool, nume
     """Fit every column of a chunk; a dict of arrays (one value per column).
 
     ``numerics`` (a :class:`~metail2.models.numerics.Numerics`, or None for the
-    exact convention) matters only for the τ² CI: with ``truncate_ci`` the
-    search stops at metafor's limit (:func:`_qprofile`)."""
+    exact convention): with absolute tolerances (metafor's convention) REML,
+    ML and EB follow metafor's own iteration and stopping rule; with
+    ``truncate_ci`` the τ² CI search stops at metafor's limit (:func:`qprofile`)."""
     n = y.shape[1]
     k = np.full(n, y.shape[0], dtype=float) if m is None else m.sum(0)
     cols = Cols(y, v, m, k)
@@ -90,12 +91,13 @@ def fit_chunk(y, v, m, method: str, test: str, level: float, tau2_ci: bool, nume
     with np.errstate(divide="ignore", invalid="ignore"):
         base = Base(c2) if len(multi) else None
         if method != "FE" and len(multi):
-            t, cv = ESTIMATORS[method](c2, base)
+            t, cv = ESTIMATORS[method](c2, base, numerics)
             tau2[multi] = t
             if cv is not None:
                 conv[multi] = cv
                 for j in multi[~cv]:
-                    tau2[j] = _scalar_tau2(y[:, j], v[:, j if v.shape[1] > 1 else 0], None if m is None else m[:, j], method)
+                    tau2[j] = _scalar_tau2(y[:, j], v[:, j if v.shape[1] > 1 else 0],
+                                           None if m is None else m[:, j], method, numerics)
         out = _final(cols, tau2, method, test, level)
         out["converged"] = conv
         q = np.zeros(n)
@@ -134,6 +136,15 @@ def fit_chunk(y, v, m, method: str, test: str, level: float, tau2_ci: bool, nume
     return out
 
 
+def fit_subsets(y, v, bits, method: str, test: str, level: float, numerics=None) -> dict:
+    """Fit one data set (y, v: (k,)) to each subset of a chunk, given as packed
+    bits (n, ⌈k/8⌉) (see :func:`metail2.models.batch.packed_subsets`)."""
+    k = len(y)
+    m = np.unpackbits(bits, axis=1, count=k, bitorder="little").T.astype(bool)
+    yy, vv, mm = prepare(np.broadcast_to(y[:, None], m.shape), v[:, None], m)
+    return fit_chunk(yy, vv, mm, method, test, level, False, numerics)
+
+
 def _final(cols: Cols, tau2, method, test, level) -> dict:
     """Estimate, SE, test, CI and PI at τ²; k = 1 is a common effect with a z test."""
     k = cols.k
@@ -162,8 +173,9 @@ def _final(cols: Cols, tau2, method, test, level) -> dict:
             "df": df, "tau2": tau2, "pi_lower": pil, "pi_upper": piu, "common": common, "sum_w": sw}
 
 
-def _scalar_tau2(y, v, m, method) -> float:
+def _scalar_tau2(y, v, m, method, numerics=None) -> float:
     """The scalar estimator on one column (the fallback where iteration did not settle)."""
     keep = np.ones(len(y), dtype=bool) if m is None else m > 0
     yy, vv = y[keep], np.broadcast_to(v, y.shape)[keep]
-    return TAU2_ESTIMATORS[method](yy, vv, np.ones((len(yy), 1))).tau2
+    args = () if numerics is None else (numerics,)
+    return TAU2_ESTIMATORS[method](yy, vv, np.ones((len(yy), 1)), *args).tau2

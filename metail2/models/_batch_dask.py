@@ -77,3 +77,17 @@ def pool_many_dask(y, v, mask, *, method, test, level, tau2_ci, chunk, scheduler
     out = da.map_blocks(_block, *args, v=shared, masked=mask is not None, method=method, test=test, level=level,
                         tau2_ci=tau2_ci, numerics=numerics, dtype=float, chunks=(args[0].chunks[1], (nf,)), drop_axis=0, new_axis=1)
     return unpack(compute(out, scheduler), tau2_ci)
+
+
+def _subsets_block(bits, *, y, v, method, test, level, numerics):
+    return pack(core.fit_subsets(y, v, bits, method, test, level, numerics), False)
+
+
+def subsets_dask(y, v, bits, *, method, test, level, chunk, scheduler, numerics=None) -> dict:
+    """:func:`~metail2.models.batch.pool_subsets` on Dask: blocks of packed subsets."""
+    import dask.array as da
+
+    arr = da.from_array(bits, chunks=(chunk, bits.shape[1]))
+    out = da.map_blocks(_subsets_block, arr, y=y, v=v, method=method, test=test, level=level, numerics=numerics,
+                        dtype=float, chunks=(arr.chunks[0], (len(fields(False)),)))
+    return unpack(compute(out, scheduler), False)

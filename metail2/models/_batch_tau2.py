@@ -95,25 +95,25 @@ class Base:
 
 # --------------------------------------------------------------------------- τ² estimators
 
-def _dl(c, b):
+def _dl(c, b, numerics=None):
     return np.maximum(0.0, (b.q - (c.k - 1)) / b.trp), None
 
 
-def _he(c, b):
+def _he(c, b, numerics=None):
     return b.he.copy(), None
 
 
-def _hs(c, b):
+def _hs(c, b, numerics=None):
     return np.maximum(0.0, (b.q - c.k) / b.sw), None
 
 
-def _sj(c, b):
+def _sj(c, b, numerics=None):
     t0 = b.ss / c.k
     _, _, _, e, we = c.moments(t0)
     return np.where(t0 == 0, 0.0, t0 * (we * e).sum(0) / (c.k - 1)), None
 
 
-def _pm(c, b):
+def _pm(c, b, numerics=None):
     """Q(τ²) = k − 1 (0 where Q(0) ≤ k − 1); bracket [0, s²] with s² the sample
     variance, since Q(s²) < Σ(yᵢ − ȳ)²/s² = k − 1."""
     tau2 = np.zeros(len(c.k))
@@ -126,15 +126,83 @@ def _pm(c, b):
     return tau2, conv
 
 
-def _reml(c, b):
+def _reml(c, b, numerics=None):
+    if _absolute(numerics):
+        return _fisher_metafor(c, b, "REML", numerics.threshold)
     return _likelihood(c, b, reml=True)
 
 
-def _ml(c, b):
+def _ml(c, b, numerics=None):
+    if _absolute(numerics):
+        return _fisher_metafor(c, b, "ML", numerics.threshold)
     return _likelihood(c, b, reml=False)
 
 
-ESTIMATORS = {"DL": _dl, "HE": _he, "HS": _hs, "SJ": _sj, "PM": _pm, "EB": _pm, "REML": _reml, "ML": _ml}
+def _eb(c, b, numerics=None):
+    if _absolute(numerics):
+        return _fisher_metafor(c, b, "EB", numerics.threshold)
+    return _pm(c, b)
+
+
+ESTIMATORS = {"DL": _dl, "HE": _he, "HS": _hs, "SJ": _sj, "PM": _pm, "EB": _eb, "REML": _reml, "ML": _ml}
+
+
+def _absolute(numerics) -> bool:
+    """metafor's convention: iterations stop on an absolute step (see :func:`_fisher_metafor`)."""
+    return numerics is not None and not numerics.relative
+
+
+def _fisher_metafor(c: Cols, b: Base, kind: str, threshold: float):
+    """metafor's own iteration, step for step: Fisher scoring from the Hedges
+    start, each step halved while it would make τ² negative, until
+    |Δτ²| < threshold (absolute); then the ll0 check for REML and ML. Under
+    the metafor convention this reproduces metafor's figures where its
+    stopping rule, not the estimating equation, decides the last digits
+    (slow convergence near τ² = 0)."""
+    n = len(c.k)
+    out = np.zeros(n)
+    conv = np.zeros(n, dtype=bool)
+    idx = np.arange(n)
+    cw, t = c, b.he.copy()
+    for _ in range(MAXITER):
+        w, sw, _, e, we = cw.moments(t)
+        if kind == "EB":
+            step = ((we * e).sum(0) * cw.k / (cw.k - 1) - cw.k) / sw
+        else:
+            ww = w * w
+            sw2 = ww.sum(0)
+            yppy = (we * we).sum(0)
+            if kind == "REML":
+                r = sw2 / sw
+                step = (yppy - (sw - r)) / (sw2 - 2 * (ww * w).sum(0) / sw + r * r)
+            else:
+                step = (yppy - sw) / sw2
+        step = np.where(np.isfinite(step), step, 0.0)
+        new = t + step
+        neg = new < 0
+        while neg.any():
+            step[neg] /= 2
+            new = np.where(neg, t + step, new)
+            neg &= new < 0
+        done = np.abs(new - t) < threshold
+        t = new
+        if done.any():
+            out[idx[done]] = t[done]
+            conv[idx[done]] = True
+            keep = ~done
+            idx, t = idx[keep], t[keep]
+            if not len(idx):
+                break
+            cw = cw.take(keep)
+    out[idx] = t
+    if kind != "EB":
+        chk = np.flatnonzero(conv & (out > threshold))
+        if len(chk):
+            sub = c.take(chk)
+            reml = kind == "REML"
+            worse = _loglik(sub, np.zeros(len(chk)), reml) - _loglik(sub, out[chk], reml) > LL0_TOL
+            out[chk[worse]] = 0.0
+    return out, conv
 
 
 def _likelihood(c: Cols, b: Base, reml: bool):

@@ -158,10 +158,13 @@ def pool_many(y, v, mask=None, *, method: str = "REML", test: str = "z", level: 
         Run the chunks as Dask tasks on this scheduler (also the path taken,
         with Dask's default scheduler, when ``y`` is a Dask array).
     numerics : Numerics, optional
-        :data:`~metail2.models.numerics.METAFOR` reports a τ² CI bound beyond
-        metafor's search limit max(100, 10·τ̂²) as that limit; by default (and
-        under the exact convention) bounds are the roots themselves. Roots and
-        iterations are always solved to full precision.
+        Default (and :data:`~metail2.models.numerics.EXACT`): τ² solved to
+        full precision, τ² CI bounds the roots themselves.
+        :data:`~metail2.models.numerics.METAFOR`: REML, ML and EB follow
+        metafor's iteration and absolute stopping rule (reproducing its last
+        digits), and a τ² CI bound beyond metafor's search limit
+        max(100, 10·τ̂²) is reported as that limit; PM and CI roots stay exact
+        (metafor's ``uniroot`` stops within 1.2e-4).
 
     Returns
     -------
@@ -204,6 +207,63 @@ def _run(y, v, m, method, test, level, tau2_ci, chunk, numerics=None) -> BatchRe
     return from_parts(parts, method, test, level)
 
 
+def packed_subsets(subsets, k: int) -> np.ndarray:
+    """Subsets of k studies as packed bits, one row per subset: a (N, ⌈k/8⌉)
+    uint8 array (study j is bit j % 8 of byte j // 8, little bit order), from
+    that or from a boolean (N, k) array."""
+    a = np.asarray(subsets)
+    if a.dtype == bool:
+        if a.ndim != 2 or a.shape[1] != k:
+            raise ValueError(f"boolean subsets must be (N, {k}); got {a.shape}")
+        return np.packbits(a, axis=1, bitorder="little")
+    if a.dtype != np.uint8 or a.ndim != 2 or a.shape[1] != (k + 7) // 8:
+        raise ValueError(f"packed subsets must be uint8 (N, {(k + 7) // 8}); got {a.dtype} {a.shape}")
+    return a
+
+
+def pool_subsets(y, v, subsets, *, method: str = "REML", test: str = "z", level: float = LEVEL,
+                 chunk: int | None = None, scheduler=None, numerics=None) -> BatchResult:
+    """Fit one data set's model to many subsets of its studies (GOSH, refits).
+
+    Parameters
+    ----------
+    y, v : array_like (k,)
+        The studies' effect sizes and sampling variances.
+    subsets : ndarray
+        One row per subset: boolean (N, k), or packed bits (N, ⌈k/8⌉) uint8
+        (:func:`packed_subsets`), which is 8 times smaller.
+    method, test, level, numerics :
+        As :func:`pool_many`.
+    chunk : int, optional
+        Subsets per chunk: only this many masks are unpacked at a time.
+    scheduler : str or dask.distributed.Client, optional
+        Run the chunks as ``dask.array.map_blocks`` tasks on this scheduler.
+
+    Returns
+    -------
+    BatchResult
+        One analysis per subset, in the order given.
+    """
+    method = _check_args(method, test, level)
+    y = np.asarray(y, dtype=float).reshape(-1)
+    v = np.asarray(v, dtype=float).reshape(-1)
+    k = len(y)
+    bits = packed_subsets(subsets, k)
+    if len(v) != k:
+        raise ValueError(f"y and v differ in length ({k} and {len(v)})")
+    core.prepare(y, v, None)                       # validate once
+    chunk = chunk or core.default_chunk(k)
+    if scheduler is not None:
+        from ._batch_dask import subsets_dask
+
+        values = subsets_dask(y, v, bits, method=method, test=test, level=level, chunk=chunk, scheduler=scheduler,
+                              numerics=numerics)
+        return from_parts([values], method, test, level)
+    parts = [core.fit_subsets(y, v, bits[s:s + chunk], method, test, level, numerics)
+             for s in range(0, len(bits), chunk)]
+    return from_parts(parts, method, test, level)
+
+
 def from_parts(parts: list[dict], method: str, test: str, level: float) -> BatchResult:
     """A BatchResult from the chunk kernel's dicts (concatenated in order)."""
     if not parts:
@@ -215,4 +275,4 @@ def from_parts(parts: list[dict], method: str, test: str, level: float) -> Batch
     return BatchResult(method, test, level, **cat)
 
 
-__all__ = ["BatchResult", "pool_many"]
+__all__ = ["BatchResult", "packed_subsets", "pool_many", "pool_subsets"]
