@@ -43,8 +43,8 @@ def test_ties_use_the_normal_approximation_as_r():
     es = quiet(escalc, METAFOR / "pritz1997.csv", "PFT")
     with pytest.warns(MetailWarning) as caught:
         b = begg(es)
-    assert {"tied values", "single-arm proportion"} <= {m for w in caught for m in ("tied values", "single-arm proportion")
-                                                         if m in str(w.message)}
+    messages = " ".join(str(w.message) for w in caught)
+    assert "tied values" in messages and "single-arm proportion" in messages
     assert not b.exact
     assert math.isclose(b.tau, 0.0111117970456805, rel_tol=1e-9)
     assert math.isclose(b.p, 0.956210402440778, rel_tol=1e-9)
