@@ -96,7 +96,8 @@ def _describe(key: tuple[str, str, str]) -> str:
 
 
 def _only(side: str, sheet: Sheet) -> str:
-    return f"{CONFLICT}row only in {side} ({os.path.basename(sheet.path)}): keep the row or delete it, and clear this cell"
+    return (f"{CONFLICT}row only in {side} ({os.path.basename(sheet.path)}): "
+            "keep the row or delete it, and clear this cell")
 
 
 def _index(sheet: Sheet) -> tuple[dict[tuple, Row], list[Problem]]:
