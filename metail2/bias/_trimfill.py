@@ -145,8 +145,9 @@ class TrimFill:
                  f"Estimated missing studies on the {self.side} side: k0 = {self.k0} (SE {self.se_k0:.4f})"
                  + ("" if self.p_k0 is None else f", p = {self.p_k0:.4f}"),
                  f"Observed:  estimate {o.beta[0]:.4f} (SE {o.se[0]:.4f}), {pct} CI [{o.ci_lower[0]:.4f}, {o.ci_upper[0]:.4f}]",
-                 f"Filled:    estimate {self.estimate:.4f} (SE {self.se:.4f}), {pct} CI [{self.ci_lower:.4f}, "
-                 f"{self.ci_upper:.4f}], k = {f.k}" + ("" if f.common else f", tau² = {self.tau2:.4f}")]
+                 ("No study imputed: the model is the observed one." if not self.k0 else
+                  f"Filled:    estimate {self.estimate:.4f} (SE {self.se:.4f}), {pct} CI [{self.ci_lower:.4f}, "
+                  f"{self.ci_upper:.4f}], k = {f.k}" + ("" if f.common else f", tau² = {self.tau2:.4f}"))]
         lines += [f"  {s.study_id}: yi = {s.yi:.4f}, vi = {s.vi:.4f} (mirror of {s.mirror_of})" for s in self.filled]
         lines += [f"Note: {w}" for w in self.warnings]
         return "\n".join(lines)
