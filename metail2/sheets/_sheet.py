@@ -200,7 +200,7 @@ def _is_number(text: str) -> bool:
 
 
 def _cell_text(value: Any) -> str:
-    if value is None:
+    if value is None or type(value).__name__ in ("NAType", "NaTType"):  # pandas' missing values
         return ""
     if isinstance(value, float):
         if math.isnan(value):

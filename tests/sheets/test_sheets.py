@@ -199,3 +199,16 @@ def test_sheet_new_writes_the_measure_columns(tmp_path, capsys):
                              "source_url,source_note\n")
     assert main(["sheet", "new", "--measure", "PLO", str(p)]) == 2  # refuses to overwrite
     assert check_sheet(read_sheet(p)).ok
+
+
+def test_a_dataframe_missing_value_is_an_empty_cell_and_inf_is_refused():
+    import numpy as np
+    import pandas as pd
+
+    from metail2.sheets import Sheet, check_sheet
+
+    frame = pd.DataFrame({"study_id": ["a", "b"], "events": pd.array([3, pd.NA], dtype="Int64"),
+                          "total": [10, np.nan], "estimate": [np.inf, 1.0]})
+    sheet = Sheet.from_frame(frame)
+    assert sheet.rows[1].cells["events"] == "" and sheet.rows[1].cells["total"] == ""
+    assert [str(p) for p in check_sheet(sheet).errors] == ["<DataFrame>:2: a: estimate: 'inf' is not a number (not finite)"]
