@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..models.batch import BatchResult, pool_subsets
+from ..models.batch import BatchResult, pool_many, pool_subsets
 from ._inputs import Model, nums, studies
 
 #: All subsets are fitted up to this many studies (2^20 − 1 = 1,048,575 fits).
@@ -64,6 +64,8 @@ class Gosh:
         :meth:`included` gives index lists, :meth:`mask` a boolean matrix.
     fits : BatchResult
         One fit per subset (``k``, ``estimate``, ``tau2``, ``i2``, ``q``, …).
+    full : BatchResult
+        The fit to all studies.
     model : Model
     """
 
@@ -72,6 +74,7 @@ class Gosh:
     seed: int | None
     subsets: np.ndarray
     fits: BatchResult
+    full: BatchResult
     model: Model
 
     def __len__(self) -> int:
@@ -160,4 +163,5 @@ def gosh(data, subsets: int | None = None, seed: int | None = None, method: str 
             seed = int(np.random.SeedSequence().generate_state(1)[0])
         bits = random_subsets(s.k, DEFAULT_SUBSETS if subsets is None else int(subsets), seed)
     fits = pool_subsets(s.y, s.v, bits, chunk=chunk, scheduler=scheduler, **s.fit_args())
-    return Gosh(s.ids, exact, seed, bits, fits, s.model)
+    full = pool_many(s.y, s.v, **s.fit_args())
+    return Gosh(s.ids, exact, seed, bits, fits, full, s.model)

@@ -58,6 +58,12 @@ class Permutation:
                  stat=self.stat, p=self.p)
         return d
 
+    def to_frame(self):
+        """The permutation distribution: one row per sign pattern (pandas is loaded here)."""
+        import pandas as pd
+
+        return pd.DataFrame({"pattern": np.arange(self.iterations), "stat": self.distribution})
+
 
 def _signs(k: int, start: int, stop: int) -> np.ndarray:
     """Sign patterns start…stop−1 of ``expand.grid(c(1, -1), …)``: (k, n), study
