@@ -241,3 +241,35 @@ def test_dask_is_not_imported_by_the_models():
             "b.pool_many(np.ones((3, 2)), np.ones(3)); print('dask' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("path", [p for p in POOLING if load(p)["method"] in ("REML", "ML", "EB")],
+                         ids=lambda p: p.stem)
+def test_metafor_numerics_follow_metafors_iteration(path):
+    """Under metafor's convention REML, ML and EB stop where metafor's Fisher
+    scoring stops (|Δτ²| < 1e-10 absolute): the suite's figures to 1e-12."""
+    from metail2.models.numerics import METAFOR
+
+    case = load(path)
+    y = np.array([s["yi"] for s in case["studies"]])
+    v = np.array([s["vi"] for s in case["studies"]])
+    b = pool_many(y, v, method=case["method"], test={"knha": "hk"}.get(case["test"], case["test"]), numerics=METAFOR)
+    for name in ("tau2", "estimate", "se", "i2", "pi_lower"):
+        assert _same(case["overall"][name], b.arrays[name][0], 1e-12, 1e-15), name
+
+
+def test_pool_subsets_takes_booleans_or_packed_bits():
+    from metail2.models.batch import packed_subsets, pool_subsets
+
+    y, v = np.array([0.1, 0.3, 0.5, 0.2, -0.1]), np.array([0.01, 0.02, 0.04, 0.03, 0.05])
+    sub = np.array([[1, 1, 0, 1, 1], [1, 1, 1, 1, 1], [0, 0, 1, 1, 0]], dtype=bool)
+    a = pool_subsets(y, v, sub, method="REML", test="hk")
+    b = pool_subsets(y, v, packed_subsets(sub, 5), method="REML", test="hk", chunk=2)
+    c = pool_many(np.repeat(y[:, None], 3, axis=1), v, sub.T, method="REML", test="hk")
+    for name, arr in a.arrays.items():
+        np.testing.assert_array_equal(arr, b.arrays[name], err_msg=name)
+        np.testing.assert_array_equal(arr, c.arrays[name], err_msg=name)
+    with pytest.raises(ValueError, match="boolean subsets"):
+        pool_subsets(y, v, sub[:, :4])
+    with pytest.raises(ValueError, match="packed subsets"):
+        pool_subsets(y, v, np.zeros((2, 3), dtype=np.uint8))
