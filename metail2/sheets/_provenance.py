@@ -3,8 +3,11 @@
 ``metail2 sheet export`` writes a hidden worksheet, ``_metail2``:
 
 - row 1: a title cell, the CSV's line ending (JSON), ``bom`` or empty,
-  ``sha256:<hex>`` of the CSV's bytes as exported, and ``source:<path>``;
+  ``sha256:<hex>`` of the CSV's bytes as exported, ``source:<path>`` and
+  ``layout:2``;
 - row 2: ``header`` and the header record's exact text;
+- row 3: ``blank lines`` and, as a JSON array, the line and exact text of
+  each empty record (absent in workbooks written before ``layout:2``);
 - one row per data row: its ``study_id`` and, as a JSON array, the line it
   starts on and its record's exact text.
 
@@ -44,6 +47,7 @@ class Provenance:
     header: Record | None = None
     originals: tuple[tuple[str, Record], ...] = ()
     damaged: str | None = None
+    blanks: tuple[Record, ...] = ()
 
 
 def _chunks(text: str) -> list[str]:
@@ -53,8 +57,9 @@ def _chunks(text: str) -> list[str]:
 def write_provenance(ws, sheet: Sheet) -> None:
     """Fill the (hidden) worksheet ``ws`` for ``sheet``."""
     ws.append([TITLE, json.dumps(sheet.newline), "bom" if sheet.bom else "",
-               f"sha256:{sheet.sha256}" if sheet.sha256 else "", f"source:{sheet.path}"])
+               f"sha256:{sheet.sha256}" if sheet.sha256 else "", f"source:{sheet.path}", "layout:2"])
     ws.append(["header", *_chunks(json.dumps(sheet.header.raw if sheet.header else ""))])
+    ws.append(["blank lines", *_chunks(json.dumps([[r.line, r.raw] for r in sheet.blank_records]))])
     for row in sheet.rows:
         ws.append([row.study_id, *_chunks(json.dumps([row.line, row.record.raw if row.record else ""]))])
 
@@ -68,15 +73,18 @@ def read_provenance(ws) -> Provenance:
     gives ``Provenance(damaged=…)``, never an exception)."""
     try:
         rows = [list(r) for r in ws.iter_rows(values_only=True)]
-        first = rows[0] + [None] * 5
+        first = rows[0] + [None] * 6
         newline = json.loads(first[1]) or "\n"
         if newline not in ("\n", "\r\n", "\r"):
             raise ValueError(f"line ending {newline!r}")
         tags = {str(v).split(":", 1)[0]: str(v).split(":", 1)[1] for v in first[3:] if v and ":" in str(v)}
         header_text = json.loads(_joined(rows[1]))
         header = split_records(header_text)[0] if header_text else None
+        blanks = []
+        if tags.get("layout") == "2":
+            blanks = [Record(("",), (False,), raw, int(line)) for line, raw in json.loads(_joined(rows[2]))]
         originals = []
-        for r in rows[2:]:
+        for r in rows[3 if tags.get("layout") == "2" else 2:]:
             item = json.loads(_joined(r) or '""')
             line, raw = item if isinstance(item, list) else (None, item)  # older workbooks: the text alone
             if raw:
@@ -84,7 +92,7 @@ def read_provenance(ws) -> Provenance:
                 originals.append(("" if r[0] is None else str(r[0]).strip(),
                                   replace(rec, line=int(line)) if line is not None else rec))
         return Provenance(tags.get("sha256") or None, tags.get("source"), newline, first[2] == "bom", header,
-                          tuple(originals))
+                          tuple(originals), blanks=tuple(blanks))
     except (ValueError, TypeError, IndexError, AttributeError) as exc:  # JSON, CSV or layout
         return Provenance(damaged=f"its hidden worksheet {HIDDEN} was edited or is damaged ({exc})")
 

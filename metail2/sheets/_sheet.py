@@ -154,8 +154,9 @@ class Sheet:
         for line in sorted(blanks):
             out.append(_with_newline(blanks[line].raw, self.newline))
         text = "".join(out)
-        last = (self.rows[-1].record if self.rows and self.rows[-1].record else None)
-        if last is not None and not last.raw.endswith(("\n", "\r")) and not self.blank_records:
+        ends = [r for r in self.blank_records if not self.rows or r.line > self.rows[-1].line]
+        last = max(ends, key=lambda r: r.line) if ends else self.rows[-1].record if self.rows else self.header
+        if last is not None and last.raw and not last.raw.endswith(("\n", "\r")):  # the file ended without one
             text = text[: -len(self.newline)] if text.endswith(self.newline) else text
         return text
 

@@ -280,7 +280,9 @@ def read_workbook(path: str | os.PathLike, name: str | None = None) -> tuple[She
     if problems:
         raise SheetError(problems)
     newline, bom = (prov.newline, prov.bom) if good else ("\n", False)
-    return Sheet(name or path, columns, tuple(rows), hdr, newline, bom), prov
+    blanks = prov.blanks if good else ()
+    return Sheet(name or path, columns, tuple(rows), hdr, newline, bom, tuple(b.line for b in blanks), None,
+                 blanks), prov
 
 
 def import_xlsx(path: str | os.PathLike, name: str | None = None) -> Sheet:

@@ -256,3 +256,19 @@ def test_values_under_no_header_and_repeated_names_are_refused(tmp_path, capsys)
     err = capsys.readouterr().err
     assert "column 21 holds values but has no name in the header row" in err
     assert "study_id: column name appears twice in the header" in err
+
+
+@pytest.mark.parametrize("text", [
+    b"study_id,events,total\n", b"study_id,events,total", b"study_id,events,total\na,1,2\n\n\nb,2,3",
+    b"\xef\xbb\xbfstudy_id,events,total\r\na,1,2\r\n\r\nb,2,3\r\n", b'study_id,events,total\n"a\r\nb",1,2\n',
+    b"study_id,events,total\n\na,1,2\n , \n", b"study_id,events,total\n\na,1,2\n  ",
+], ids=["header only", "no final newline", "blank lines", "bom crlf blank", "cr in a cell", "blank record",
+        "trailing spaces"])
+def test_edge_files_round_trip_byte_for_byte(tmp_path, capsys, text):
+    src, xlsx, back = tmp_path / "e.csv", tmp_path / "e.xlsx", tmp_path / "back.csv"
+    src.write_bytes(text)
+    assert main(["sheet", "export", str(src), "--xlsx", str(xlsx)]) == 0
+    assert main(["sheet", "import", str(xlsx), "--csv", str(back)]) == 0
+    assert back.read_bytes() == text
+    assert main(["sheet", "import", str(xlsx), "--csv", str(src)]) == 0  # over the unchanged CSV: no flag
+    assert src.read_bytes() == text
