@@ -3,17 +3,22 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from ..effects import StudyEffect, to_natural
 from ..errors import MetailWarning, Problem, SheetError
 from ..models.inference import LEVEL
+from ..models.batch import pool_many
 from ..models.iv import METHODS, TESTS, IVFit, fit
+from ..models.tau2 import Tau2CI
 from ._common import caveats, computed, effect_sizes, need, num, numerics_of
 
 ESTIMATORS = ("L0", "R0")
+#: metafor's ``trimfill`` refits with ``rma``'s default ``control`` whatever the
+#: model's own: REML, ML and EB stop when |Δτ²| ≤ 1e-5 (absolute).
+RMA_DEFAULT_THRESHOLD = 1e-5
 SIDES = ("left", "right")
 MAXITER = 100
 
@@ -153,7 +158,37 @@ class TrimFill:
         return "\n".join(lines)
 
 
-def _iterate(y0, v0, method: str, side: str | None, estimator: str, numerics, maxiter: int):
+def _as_ivfit(b, v: np.ndarray) -> IVFit:
+    """The one intercept-only fit of a :class:`~metail2.models.batch.BatchResult` as an IVFit."""
+    a = {name: arr[0] for name, arr in b.arrays.items()}
+    opt = lambda x: None if math.isnan(x) else float(x)  # noqa: E731
+    ci = None
+    if b.tau2_ci_lower is not None and not a["common"]:
+        sign = {0: "", -1: "<", 1: ">"}
+        ci = Tau2CI(float(a["tau2_ci_lower"]), float(a["tau2_ci_upper"]), sign[int(a["tau2_ci_lower_sign"])],
+                    sign[int(a["tau2_ci_upper_sign"])])
+    w = 1.0 / (v + a["tau2"])
+    one = lambda name: np.array([float(a[name])])  # noqa: E731
+    return IVFit(k=int(a["k"]), p=1, method="FE" if a["common"] else b.method, test="z" if a["common"] else b.test,
+                 level=b.level, beta=one("estimate"), vcov=np.array([[float(a["se"]) ** 2]]), se=one("se"),
+                 stat=one("stat"), pval=one("p"), ci_lower=one("ci_lower"), ci_upper=one("ci_upper"),
+                 df=None if math.isnan(a["df"]) else int(a["df"]), tau2=float(a["tau2"]), tau2_ci=ci, q=float(a["q"]),
+                 q_df=int(a["q_df"]), q_p=float(a["q_p"]), i2=float(a["i2"]), i2_q=float(a["i2_q"]), h2=float(a["h2"]),
+                 pi_lower=opt(a["pi_lower"]), pi_upper=opt(a["pi_upper"]), qm=None, weights=w / w.sum() * 100, notes=())
+
+
+def _fitter(method: str, test: str, level: float, convention: str, numerics):
+    """The intercept-only fits of trim-and-fill: the scalar kernel, or under the
+    metafor convention metafor's own iteration at ``rma``'s default threshold
+    (the batch engine iterates as metafor does under absolute numerics)."""
+    if convention == "metafor":
+        rma_default = replace(numerics, threshold=RMA_DEFAULT_THRESHOLD)
+        return lambda y, v, ci=False: _as_ivfit(pool_many(y, v, method=method, test=test, level=level, tau2_ci=ci,
+                                                          numerics=rma_default), v)
+    return lambda y, v, ci=False: fit(y, v, None, method, test, level, tau2_ci=ci, numerics=numerics)
+
+
+def _iterate(y0, v0, method: str, side: str | None, estimator: str, numerics, maxiter: int, refit):
     """The trim-and-fill iteration (metafor's): side, k0, its SE, the last trimmed
     estimate β̂ (on the flipped scale), the sort order and the iterations."""
     k = len(y0)
@@ -168,7 +203,7 @@ def _iterate(y0, v0, method: str, side: str | None, estimator: str, numerics, ma
         previous, it = k0, it + 1
         if it > maxiter:
             raise NotConverged(f"trim-and-fill did not converge in {maxiter} iterations (k0 oscillates)")
-        beta = float(fit(y[:k - k0], v[:k - k0], None, method, "z", tau2_ci=False, numerics=numerics).beta[0])
+        beta = float(refit(y[:k - k0], v[:k - k0]).beta[0])
         yc = y - beta
         ranks = np.empty(k)
         ranks[np.argsort(np.abs(yc), kind="stable")] = np.arange(1, k + 1)
@@ -209,11 +244,12 @@ def trimfill(effects, method: str = "REML", side: str | None = None, estimator: 
     test : {"z", "hk"}
         Inference of the filled model (metafor refits with its default, ``z``).
     convention : {"metail2", "metafor"}
-        τ² numerics of every fit. metafor's ``trimfill`` refits with ``rma``'s
-        default ``control`` (REML/ML/EB stop at |Δτ²| < 1e-5, whatever the
-        model's own control): its τ² can differ from the exact one by ~1e-6
-        relative; ``trimfill(res, control = list(threshold = 1e-10))`` gives
-        the exact figures, which are metail2's.
+        ``metail2``: every fit exact (as metafor's ``trimfill(res, control =
+        list(threshold = 1e-10))``). ``metafor``: the model on the observed
+        studies with metafor's tolerances, the trimmed and filled fits as
+        metafor's ``trimfill`` makes them, with ``rma``'s default control
+        (REML/ML/EB stop at |Δτ²| ≤ 1e-5, whatever the model's own), so τ² can
+        differ from the exact one by ~1e-6 relative.
 
     Notes
     -----
@@ -245,16 +281,16 @@ def trimfill(effects, method: str = "REML", side: str | None = None, estimator: 
     y0, v0 = effects.yi, effects.vi
     k = len(y0)
     given = side is not None
+    refit = _fitter(method, test, level, convention, numerics)
     side, k0, se_k0, beta, order, it = computed(effects, "trim-and-fill", _iterate, y0, v0, method, side, estimator,
-                                                numerics, maxiter)
+                                                numerics, maxiter, refit)
     filled = []
     for n, i in enumerate(order[k - k0:], start=1):  # the k0 most extreme, mirrored about β̂
         filled.append(FilledStudy(f"Filled {n}", float(2 * (-beta if side == "right" else beta) - y0[i]), float(v0[i]),
                                   studies[i].study_id))
     observed = computed(effects, "the model", fit, y0, v0, None, method, test, level, numerics=numerics)
-    full = computed(effects, "the filled model", fit, np.concatenate([y0, [s.yi for s in filled]]),
-                    np.concatenate([v0, [s.vi for s in filled]]), None, method, test, level,
-                    numerics=numerics) if k0 else observed
+    full = computed(effects, "the filled model", refit, np.concatenate([y0, [s.yi for s in filled]]),
+                    np.concatenate([v0, [s.vi for s in filled]]), True) if k0 else observed
     p_k0 = 0.5 ** (k0 + 1) if estimator == "R0" else None   # metafor: 1 − Σ_{m=−1}^{k0−1} 0.5^(m+2)
     ni = tuple(s.ni for s in list(studies) + [studies[i] for i in order[k - k0:]] if s.ni is not None)
     notes = caveats(effects) + [f"trim-and-fill model: {n}" for n in full.notes]
