@@ -15,10 +15,10 @@ import argparse
 import sys
 
 from .._version import __version__
-from . import analyse, bias, regress, review, sensitivity, sheet
+from . import analyse, bias, regress, report, review, sensitivity, sheet
 from ._common import Parser, UsageError
 
-GROUPS = (analyse, regress, bias, sensitivity, sheet, review)
+GROUPS = (analyse, regress, bias, sensitivity, sheet, review, report)
 
 
 def build_parser() -> argparse.ArgumentParser:
