@@ -108,3 +108,13 @@ def test_a_one_sided_row_blocks_pooling_until_resolved(tmp_path, capsys):
     # the human keeps the row and clears the marker: the sheet pools
     out.write_text(out.read_text().replace(out.read_text().splitlines()[2].split(",", 3)[3], ""))
     assert main(["pool", str(out), "--measure", "PLO"]) == 0, capsys.readouterr().err
+
+
+def test_a_conflict_in_a_text_column_blocks_pooling_too(tmp_path, capsys):
+    a = write(tmp_path, "a.csv", "study_id,author,events,total\ns1,Okuno,3,10\ns2,Yang,4,12\n")
+    b = write(tmp_path, "b.csv", "study_id,author,events,total\ns1,Okuno K,3,10\ns2,Yang,4,12\n")
+    out = tmp_path / "out.csv"
+    assert main(["sheet", "reconcile", str(a), str(b), "--out", str(out)]) == 1
+    capsys.readouterr()
+    assert main(["pool", str(out), "--measure", "PLO"]) == 2
+    assert f"{out}:2: s1: author: unresolved reconciliation conflict (A=Okuno | B=Okuno K)" in capsys.readouterr().err
