@@ -90,3 +90,15 @@ def test_text_warnings_and_bad_input(bcg):
         trimfill(bcg, side="up")
     with pytest.raises(SheetError, match="unknown estimator 'Q0'"):
         trimfill(bcg, estimator="Q0")
+
+
+def test_metafor_convention_differs_only_by_metafors_stopping_rule(hackshaw):
+    exact = quiet(trimfill, hackshaw, "REML")
+    rma_default = quiet(trimfill, hackshaw, "REML", convention="METAFOR")
+    assert rma_default.convention == "metafor" and rma_default.k0 == exact.k0
+    a, b = exact.to_dict(), rma_default.to_dict()
+    assert set(a) == set(b) and b["observed"]["tau2"] == pytest.approx(a["observed"]["tau2"], rel=1e-9)
+    for key in ("estimate", "se", "ci_lower", "ci_upper", "tau2", "i2", "q"):  # filled yᵢ mirror a different β̂
+        assert b[key] == pytest.approx(a[key], rel=1e-5) and b[key] != a[key], key
+    assert len(b["tau2_ci"]) == 2 and b["tau2_ci"][0] < b["tau2"] < b["tau2_ci"][1]
+    assert sum(rma_default.fit.weights) == pytest.approx(100)
