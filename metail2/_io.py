@@ -10,13 +10,15 @@ import os
 import tempfile
 from typing import Callable
 
+from .errors import MetailError
+
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-class StaleFileError(RuntimeError):
-    """The file changed on disk since it was read; writing would lose those changes."""
+class StaleFileError(MetailError, RuntimeError):
+    """The file changed on disk since it was read; writing would lose those changes (exit 2)."""
 
 
 def atomic_write(path: str | os.PathLike, data: bytes, *, expected_sha256: str | None = None,

@@ -214,6 +214,7 @@ def _sheet_from_records(args) -> int:
                  "doi": r["doi"] or ""}
         values = [cells.get(c, "") for c in cols]
         lines.append(format_record(values, [False] * len(cols), "\n"))
-    atomic_write(args.file, "".join(lines).encode("utf-8"))
+    with _writing(args.file):
+        atomic_write(args.file, "".join(lines).encode("utf-8"))
     print(f"{args.file}: {len(lines) - 1} studies prefilled ({'all records' if args.all else 'included at full text'})")
     return 0
