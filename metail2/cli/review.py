@@ -63,7 +63,7 @@ def _search(args) -> int:
     log = lambda m: print(m, file=sys.stderr)  # noqa: E731
     client = EutilsClient(base_url=args.eutils_url, email=args.email, api_key=args.api_key,
                           max_tries=args.max_tries, backoff=args.backoff, log=log)
-    with open_store(args.db) as store:
+    with open_store(args.db, create=True) as store:
         try:
             run = run_search(store, client, args.query, batch_size=args.batch_size, mindate=args.mindate,
                              maxdate=args.maxdate, log=log)
@@ -82,10 +82,10 @@ def _search(args) -> int:
 def _records_import(args) -> int:
     import os
 
-    from ..review import NotXMLError, import_file, open_store
+    from ..review import NotXMLError, StoreError, import_file, open_store
 
     code = 0
-    with open_store(args.db) as store:
+    with open_store(args.db, create=True) as store:
         for path in args.files:
             if not os.path.exists(path):
                 print(f"{path}: no such file", file=sys.stderr)
@@ -93,6 +93,8 @@ def _records_import(args) -> int:
                 continue
             try:
                 done = import_file(store, path)
+            except StoreError:
+                raise
             except (NotXMLError, RuntimeError) as exc:
                 print(f"{path}: {exc}", file=sys.stderr)
                 code = 2
@@ -113,8 +115,8 @@ def _records_export(args) -> int:
     from .._io import atomic_write
     from ..review import open_store, to_ris
 
-    with open_store(args.db) as store:
-        rows = store.export_json()
+    with open_store(args.db, readonly=True) as store:
+        rows = list(store.iter_export())
     if args.format == "jsonl":
         text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
     elif args.format == "ris":
@@ -138,7 +140,7 @@ def _records_export(args) -> int:
 def _screen(args) -> int:
     from ..review import conflicts, export_screening, import_screening, open_store
 
-    with open_store(args.db) as store:
+    with open_store(args.db, readonly=args.screen_command != "import") as store:
         if args.screen_command == "export":
             out = args.csv or args.xlsx
             n = export_screening(store, args.stage, out)
@@ -161,7 +163,7 @@ def _screen(args) -> int:
 def _prisma(args) -> int:
     from ..review import open_store, prisma_counts
 
-    with open_store(args.db) as store:
+    with open_store(args.db, readonly=True) as store:
         p = prisma_counts(store)
     print(p.to_json() if args.json else p.table())
     return 0

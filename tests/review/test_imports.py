@@ -17,7 +17,7 @@ def test_file_format_from_the_name():
 
 
 def test_an_import_is_one_logged_search(tmp_path):
-    with open_store(tmp_path / "s.sqlite") as s:
+    with open_store(tmp_path / "s.sqlite", create=True) as s:
         done = import_file(s, str(NCBI / "pubmed_result2.txt"))
         again = import_file(s, str(NCBI / "pubmed_result2.txt"))
         (log, log2) = s.searches()

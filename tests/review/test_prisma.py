@@ -56,7 +56,7 @@ def full_text_review(path, full_text: list[tuple[str, int, str, str]]):
     """A store of six records, every one included at title-abstract, with
     ``full_text`` decisions (reviewer, record number 0-5, decision, reason)
     stored in the order given."""
-    s = open_store(path)
+    s = open_store(path, create=True)
     sid = s.start_search("file", "a", "pubmed-xml", {}, None)
     ids = [r.record_id for r in s.add_records(sid, [Record(pmid=str(i), title=f"R{i}", raw=str(i)) for i in range(6)])]
     s.save_decisions("title-abstract", "A", [(rid, "include", "") for rid in ids])

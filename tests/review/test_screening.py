@@ -84,7 +84,7 @@ def test_settle_consensus_then_agreement_else_conflict():
 
 def test_a_reason_conflict_is_listed_with_the_reasons(tmp_path, capsys):
     db = str(tmp_path / "s.sqlite")
-    with open_store(db) as s:
+    with open_store(db, create=True) as s:
         sid = s.start_search("file", "a", "pubmed-xml", {}, None)
         (rid,) = (r.record_id for r in s.add_records(sid, [Record(pmid="1", title="One", raw="1")]))
         s.save_decisions("title-abstract", "A", [(rid, "include", "")])

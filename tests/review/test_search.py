@@ -14,6 +14,7 @@ import time
 import pytest
 
 from metail2.review import EutilsClient, EutilsError, open_store, run_search
+from metail2.review.store.sqlite import SCHEMA_VERSION
 from tests.conftest import ROOT
 from tests.ncbi_server import FakeNCBI
 from tests.review.conftest import TERM, max_per_second, search, stored, synthetic
@@ -25,7 +26,7 @@ def test_search_stores_every_recorded_article_and_logs_the_search(ncbi, tmp_path
     with open_store(db) as s:
         recs = {r["pmid"]: r for r in s.records()}
         (log,) = s.searches()
-        assert s.schema_version == 1
+        assert s.schema_version == SCHEMA_VERSION
     assert set(recs) == {"12091962", "9997", "11748933", "11700088", "27797938", "28775130", "30108519"}
     assert recs["27797938"]["doi"] == "10.1136/gutjnl-2016-312510"
     assert log.query == TERM and log.count == 7 and log.status == "complete"
@@ -77,7 +78,7 @@ def test_a_search_larger_than_the_id_limit_is_split_by_date_and_complete(tmp_pat
     log: list[str] = []
     try:
         client = EutilsClient(base_url=srv.url, api_key="k", backoff=0.05, max_ids=25)
-        with open_store(tmp_path / "big.sqlite") as s:
+        with open_store(tmp_path / "big.sqlite", create=True) as s:
             run = run_search(s, client, "big", batch_size=20, mindate="1990/01/01", maxdate="1990/01/31",
                              log=log.append)
             parts = s.search_parts(run.search_id)
@@ -97,7 +98,7 @@ def test_more_records_on_one_date_than_the_limit_stop_before_anything_is_logged(
     srv.add_corpus("one day", synthetic(30, per_day=30))
     try:
         client = EutilsClient(base_url=srv.url, api_key="k", max_ids=25)
-        with open_store(tmp_path / "s.sqlite") as s:
+        with open_store(tmp_path / "s.sqlite", create=True) as s:
             with pytest.raises(EutilsError, match="30 records share the publication date 1990/01/01"):
                 run_search(s, client, "one day", mindate="1990/01/01", maxdate="1990/01/01")
             assert s.searches() == []

@@ -16,7 +16,7 @@ def test_open_store_takes_a_path_or_a_sqlite_url(tmp_path, monkeypatch):
     for target, made in ((tmp_path / "a.sqlite", tmp_path / "a.sqlite"), ("b.sqlite", tmp_path / "b.sqlite"),
                          ("sqlite:///c.sqlite", tmp_path / "c.sqlite"),
                          (f"sqlite:///{tmp_path}/d%20e.sqlite", tmp_path / "d e.sqlite")):
-        with open_store(target) as s:
+        with open_store(target, create=True) as s:
             assert isinstance(s, Store) and s.schema_version == SCHEMA_VERSION
         assert made.exists(), target
     with open_store("sqlite://") as s:  # in memory
@@ -29,7 +29,7 @@ def test_an_unknown_url_scheme_is_refused(tmp_path):
 
 
 def test_new_store_has_schema_version_and_tables(tmp_path):
-    with SQLiteStore(str(tmp_path / "s.sqlite")) as s:
+    with SQLiteStore(str(tmp_path / "s.sqlite"), create=True) as s:
         assert s.schema_version == SCHEMA_VERSION
         tables = {r[0] for r in s.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"meta", "searches", "search_parts", "search_pmids", "records", "search_records", "screening",
@@ -38,14 +38,14 @@ def test_new_store_has_schema_version_and_tables(tmp_path):
 
 def test_reopening_does_not_migrate_again(tmp_path):
     p = tmp_path / "s.sqlite"
-    open_store(p).close()
+    open_store(p, create=True).close()
     with open_store(p) as s:
         assert s.schema_version == SCHEMA_VERSION
 
 
 def test_newer_schema_is_refused(tmp_path):
     p = tmp_path / "s.sqlite"
-    open_store(p).close()
+    open_store(p, create=True).close()
     con = sqlite3.connect(p)
     con.execute("UPDATE meta SET value='99' WHERE key='schema_version'")
     con.commit()
@@ -55,7 +55,7 @@ def test_newer_schema_is_refused(tmp_path):
 
 
 def test_a_failed_transaction_leaves_nothing(tmp_path):
-    with open_store(tmp_path / "s.sqlite") as s:
+    with open_store(tmp_path / "s.sqlite", create=True) as s:
         sid = s.start_search("file", "x", "ris", {}, None)
 
         def items():
@@ -68,7 +68,7 @@ def test_a_failed_transaction_leaves_nothing(tmp_path):
 
 
 def test_search_log_parts_ids_and_batches(tmp_path):
-    with open_store(tmp_path / "s.sqlite") as s:
+    with open_store(tmp_path / "s.sqlite", create=True) as s:
         sid = s.start_search("pubmed", "q", "pubmed", {"batch_size": 2}, 3,
                              [("1990/01/01", "1990/06/30", 2), ("1990/07/01", "1990/12/31", 1)])
         assert [(p.part, p.mindate, p.count) for p in s.search_parts(sid)] == [(0, "1990/01/01", 2),
@@ -91,7 +91,7 @@ def test_search_log_parts_ids_and_batches(tmp_path):
 
 
 def test_duplicates_by_pmid_doi_then_title_are_linked_and_counted(tmp_path):
-    with open_store(tmp_path / "s.sqlite") as s:
+    with open_store(tmp_path / "s.sqlite", create=True) as s:
         a = s.start_search("file", "a", "pubmed-xml", {}, None)
         b = s.start_search("file", "b", "ris", {}, None)
         s.add_records(a, [Record(pmid="1", title="IL-2 and 5-FU.", year=1999, authors=("Okuno K",),
@@ -109,7 +109,7 @@ def test_duplicates_by_pmid_doi_then_title_are_linked_and_counted(tmp_path):
 
 
 def test_deletions_withdraw_records(tmp_path):
-    with open_store(tmp_path / "s.sqlite") as s:
+    with open_store(tmp_path / "s.sqlite", create=True) as s:
         sid = s.start_search("file", "a", "pubmed-xml", {}, None)
         s.add_records(sid, [Record(pmid="1", title="one", raw="1"), Record(pmid="2", title="two", raw="2"),
                             Deletion(("1",))])
@@ -118,7 +118,7 @@ def test_deletions_withdraw_records(tmp_path):
 
 
 def test_decisions_replace_a_reviewers_earlier_one(tmp_path):
-    with open_store(tmp_path / "s.sqlite") as s:
+    with open_store(tmp_path / "s.sqlite", create=True) as s:
         sid = s.start_search("file", "a", "pubmed-xml", {}, None)
         (r1, r2) = (x.record_id for x in s.add_records(sid, [Record(pmid="1", title="one", raw="1"),
                                                               Record(pmid="2", title="two", raw="2")]))

@@ -16,14 +16,21 @@ from __future__ import annotations
 import abc
 import datetime
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
-from ...errors import MetailError
+from ...errors import StoreError as _StoreError
 from ..records import Deletion, Record
 
+#: The fields of the records export (JSON Lines, CSV, RIS), in order.
+EXPORT_FIELDS = ("pmid", "doi", "pmcid", "title", "abstract", "authors", "journal", "year", "volume", "issue",
+                 "pages", "mesh_terms", "publication_types", "language", "kind")
 
-class StoreError(MetailError, RuntimeError):
-    """The store cannot be opened or used (unknown URL scheme, newer schema, ...)."""
+
+class StoreError(_StoreError, RuntimeError):
+    """The store cannot be opened or used: missing, not a store, corrupt, a
+    newer schema, locked by another process past the timeout, read-only when
+    writing, the disk full, an unknown URL scheme (exit code 3). The message
+    names the store and says what to do; the store is left as it was."""
 
 
 def now() -> str:
@@ -57,6 +64,7 @@ class SearchLog:
     status: str  # 'running', 'complete', 'failed'
     completed_at: str | None = None
     message: str | None = None
+    content_sha256: str | None = None  # an imported file's content (recognises a re-import)
 
 
 @dataclass(frozen=True)
@@ -110,6 +118,17 @@ class Store(abc.ABC):
         return its id."""
 
     @abc.abstractmethod
+    def start_file_import(self, query: str, database: str, content_sha256: str, items: Iterable[Record | Deletion],
+                          batch: tuple[int, int, int]) -> tuple[int, list[AddResult]]:
+        """Log an imported file as running and store its first batch of
+        records, in one transaction (an import that stops before its first
+        batch is stored leaves no trace); (search id, what adding did)."""
+
+    @abc.abstractmethod
+    def file_imports(self, content_sha256: str) -> list[SearchLog]:
+        """The imports of a file with this content (SHA-256), oldest first."""
+
+    @abc.abstractmethod
     def finish_search(self, search_id: int, status: str, message: str | None = None, *,
                       count: int | None = None) -> None:
         """Mark a search ``status`` ('complete', 'failed') with an optional
@@ -157,9 +176,15 @@ class Store(abc.ABC):
         linked to the record it duplicates."""
 
     @abc.abstractmethod
-    def records(self, include_duplicates: bool = False) -> list[dict]:
+    def records(self, include_duplicates: bool = False, *, raw: bool = False) -> list[dict]:
         """Every record not withdrawn (unique ones only, by default), in the
-        order stored, as dicts with the record's fields and ``id``."""
+        order stored, as dicts with the record's fields and ``id`` (and the
+        raw text it was parsed from when ``raw``)."""
+
+    @abc.abstractmethod
+    def iter_records(self, fields: Sequence[str], include_duplicates: bool = False) -> Iterator[dict]:
+        """Like :meth:`records`, streamed, with only ``fields`` read (bounded
+        memory however many records the store holds)."""
 
     @abc.abstractmethod
     def record_ids(self, *, duplicates: bool = False, withdrawn: bool = False) -> set[int]:
@@ -170,18 +195,22 @@ class Store(abc.ABC):
     def count_records(self, *, withdrawn: bool = False) -> int:
         """How many unique records are live (or, with ``withdrawn=True``, withdrawn by NCBI)."""
 
-    def export_json(self) -> list[dict]:
-        """One object per unique record, with the fields of the JSON Lines export."""
-        keys = ("pmid", "doi", "pmcid", "title", "abstract", "authors", "journal", "year", "volume", "issue",
-                "pages", "mesh_terms", "publication_types", "language", "kind")
-        return [{k: r[k] for k in keys} for r in self.records()]
+    def iter_export(self) -> Iterator[dict]:
+        """One dict per unique record with the fields of the export
+        (:data:`EXPORT_FIELDS`), streamed."""
+        return self.iter_records(EXPORT_FIELDS)
 
     # ----------------------------------------------------------------- screening
 
     @abc.abstractmethod
-    def save_decisions(self, stage: str, reviewer: str, decisions: Iterable[tuple[int, str, str]]) -> None:
+    def save_decisions(self, stage: str, reviewer: str, decisions: Iterable[tuple[int, str, str]]) -> int:
         """Store a reviewer's (record id, decision, reason) at ``stage`` in one
-        transaction, replacing that reviewer's earlier decision on a record."""
+        transaction, replacing that reviewer's earlier decision on a record;
+        return how many decisions were written."""
+
+    @abc.abstractmethod
+    def reviewers(self) -> list[str]:
+        """Every reviewer name with a decision at any stage, as stored."""
 
     @abc.abstractmethod
     def decisions(self, stage: str) -> list[Decision]:

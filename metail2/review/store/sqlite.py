@@ -5,22 +5,30 @@ split search), ``search_pmids`` (the IDs a search returned, in order),
 ``batches`` (which EFetch batches are stored), ``records`` (parsed fields
 and the raw XML/MEDLINE/RIS text), ``search_records`` (which search or file
 found which record), ``screening`` (decisions). A schema version is kept in
-``meta`` and applied by :data:`MIGRATIONS`. The connection runs in
-autocommit mode with WAL and ``synchronous=FULL``; every change is one
-``BEGIN IMMEDIATE`` transaction.
+``meta`` and applied by :data:`MIGRATIONS`, checked and applied inside one
+``BEGIN IMMEDIATE`` transaction, so processes that open a new store at the
+same moment wait for each other instead of failing. The connection runs in
+autocommit mode with WAL, ``synchronous=FULL`` and a busy timeout; every
+change is one ``BEGIN IMMEDIATE`` transaction. Every SQLite error leaves as
+a :class:`~.base.StoreError` naming the store and saying what to do
+(:func:`_store_error`).
 """
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import time
 from contextlib import contextmanager
 from typing import Iterable, Iterator, Sequence
+from urllib.parse import quote
 
 from ..._version import __version__
 from ..records import Deletion, Record, normalize_doi, title_key
+from ._sqlite_errors import guarded as _guarded, timeout as _timeout
 from .base import AddResult, Decision, SearchLog, SearchPart, Store, StoreError, now
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 MIGRATIONS = {
     1: """
@@ -93,22 +101,64 @@ MIGRATIONS = {
         PRIMARY KEY (record_id, stage, reviewer)
     );
     """,
+    2: """
+    ALTER TABLE searches ADD COLUMN content_sha256 TEXT;
+    CREATE INDEX searches_content ON searches(content_sha256);
+    """,
 }
 
 _JSON_LISTS = ("authors", "mesh_terms", "publication_types")
-
-
+_RECORD_FIELDS = ("id", "pmid", "doi", "pmcid", "title", "abstract", "authors", "journal", "year", "volume", "issue",
+                  "pages", "mesh_terms", "publication_types", "language", "kind", "raw_format", "duplicate_of",
+                  "duplicate_reason")
+@_guarded
 class SQLiteStore(Store):
-    """A review's records store in one SQLite file (``:memory:`` for a throwaway one)."""
+    """A review's records store in one SQLite file (``:memory:`` for a throwaway one).
+    ``create``, ``readonly`` and ``timeout`` as in :func:`~metail2.review.store.open_store`."""
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, *, create: bool = False, readonly: bool = False, timeout: float | None = None):
         self.path = path
-        self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
-        self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA foreign_keys = ON")
-        self.db.execute("PRAGMA journal_mode = WAL")
-        self.db.execute("PRAGMA synchronous = FULL")
-        self._migrate()
+        self.timeout = _timeout(timeout)
+        self.readonly = readonly
+        self.db = self._connect(create or path == ":memory:", readonly)
+        try:
+            self._migrate(create or path == ":memory:")
+        except BaseException:
+            self.db.close()
+            raise
+
+    def _connect(self, create: bool, readonly: bool) -> sqlite3.Connection:
+        path = self.path
+        if path == ":memory:":
+            db = sqlite3.connect(path, isolation_level=None, timeout=self.timeout)
+        else:
+            if os.path.isdir(path):
+                raise StoreError(f"{path}: is a folder, not a records store; check --db")
+            if not os.path.exists(path) and not create:
+                raise StoreError(f"{path}: no records store there (only `metail2 search` and `metail2 records "
+                                 "import` make a new one); check --db")
+            uri = "file:" + quote(os.path.abspath(path)) + "?mode=" + ("rwc" if create else "ro" if readonly else "rw")
+            if readonly and not self._writable() and not self._pending_wal():
+                uri += "&immutable=1"  # no lock or -shm file can be made; nobody may change the file either
+            db = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=self.timeout)
+        db.row_factory = sqlite3.Row
+        try:
+            db.execute("PRAGMA foreign_keys = ON")
+            if not readonly:
+                db.execute("PRAGMA synchronous = FULL")
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    def _writable(self) -> bool:
+        folder = os.path.dirname(os.path.abspath(self.path))
+        return os.access(self.path, os.W_OK) and os.access(folder, os.W_OK)
+
+    def _pending_wal(self) -> bool:
+        """Changes a writer left in the write-ahead log (read through SQLite's lock, never around it)."""
+        wal = self.path + "-wal"
+        return os.path.exists(wal) and os.path.getsize(wal) > 0
 
     def close(self) -> None:
         self.db.close()
@@ -119,25 +169,65 @@ class SQLiteStore(Store):
         try:
             yield self.db
         except BaseException:
-            self.db.execute("ROLLBACK")
+            if self.db.in_transaction:  # SQLite may already have rolled back (disk full, I/O error)
+                try:
+                    self.db.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass
             raise
         else:
             self.db.execute("COMMIT")
 
-    def _migrate(self) -> None:
-        have = self.db.execute("SELECT name FROM sqlite_master WHERE type='table' AND name='meta'").fetchone()
-        version = 0
-        if have:
-            row = self.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-            version = int(row[0]) if row else 0
+    def _version(self) -> int | None:
+        """The schema version; 0 for an empty database, None for one that is not a store."""
+        names = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if "meta" not in names:
+            return 0 if not names else None
+        row = self.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        return int(row[0]) if row and str(row[0]).isdigit() else None
+
+    def _check_version(self, version: int | None, create: bool) -> bool:
+        """True when the schema must be migrated; raise when it cannot be used."""
+        if version is None:
+            raise StoreError(f"{self.path}: an SQLite database but not a metail2 records store; check --db")
         if version > SCHEMA_VERSION:
-            raise StoreError(f"{self.path}: store schema {version} is newer than this metail2 ({SCHEMA_VERSION})")
-        for v in range(version + 1, SCHEMA_VERSION + 1):
-            with self._transaction() as db:
+            raise StoreError(f"{self.path}: the store's schema is version {version}, newer than this metail2 "
+                             f"({__version__}) knows ({SCHEMA_VERSION}); upgrade metail2")
+        if version == 0 and not create:
+            raise StoreError(f"{self.path}: an empty file, not a records store; check --db")
+        if version < SCHEMA_VERSION and self.readonly:
+            raise StoreError(f"{self.path}: the store's schema is version {version}, older than this metail2's "
+                             f"({SCHEMA_VERSION}); open it once with a command that writes (records import, "
+                             "screen import) to upgrade it")
+        return version < SCHEMA_VERSION
+
+    def _migrate(self, create: bool) -> None:
+        if not self._check_version(self._version(), create):
+            return
+        self._wal()
+        with self._transaction() as db:  # checked again under the write lock: another process may have done it
+            version = self._version()
+            if not self._check_version(version, create):
+                return
+            for v in range(version + 1, SCHEMA_VERSION + 1):
                 for statement in MIGRATIONS[v].split(";"):
                     if statement.strip():
                         db.execute(statement)
-                db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(v),))
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+
+    def _wal(self) -> None:
+        """Switch to write-ahead logging (kept in the file). Changing the
+        journal mode needs the database to itself and SQLite does not wait
+        for that, so wait here, up to the timeout."""
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                self.db.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
 
     @property
     def schema_version(self) -> int:
@@ -145,17 +235,31 @@ class SQLiteStore(Store):
 
     # ----------------------------------------------------------------- the search log
 
+    def _insert_search(self, db, source, query, database, params, count, content_sha256=None) -> int:
+        cur = db.execute(
+            "INSERT INTO searches (source, query, database, params, run_at, count, tool_version, status, "
+            "content_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?)",
+            (source, query, database, json.dumps(params, sort_keys=True), now(), count, f"metail2 {__version__}",
+             content_sha256))
+        return int(cur.lastrowid)
+
     def start_search(self, source: str, query: str, database: str, params: dict, count: int | None,
                      parts: Sequence[tuple[str | None, str | None, int]] = ()) -> int:
         with self._transaction() as db:
-            cur = db.execute(
-                "INSERT INTO searches (source, query, database, params, run_at, count, tool_version, status) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, 'running')",
-                (source, query, database, json.dumps(params, sort_keys=True), now(), count, f"metail2 {__version__}"))
-            search_id = int(cur.lastrowid)
+            search_id = self._insert_search(db, source, query, database, params, count)
             db.executemany("INSERT INTO search_parts VALUES (?, ?, ?, ?, ?)",
                            [(search_id, i, a, b, c) for i, (a, b, c) in enumerate(parts)])
             return search_id
+
+    def start_file_import(self, query: str, database: str, content_sha256: str, items: Iterable[Record | Deletion],
+                          batch: tuple[int, int, int]) -> tuple[int, list[AddResult]]:
+        with self._transaction() as db:
+            search_id = self._insert_search(db, "file", query, database, {}, None, content_sha256)
+            return search_id, self._add_all(db, search_id, items, batch)
+
+    def file_imports(self, content_sha256: str) -> list[SearchLog]:
+        return [self._search(r) for r in self.db.execute(
+            "SELECT * FROM searches WHERE source='file' AND content_sha256=? ORDER BY id", (content_sha256,))]
 
     def finish_search(self, search_id: int, status: str, message: str | None = None, *,
                       count: int | None = None) -> None:
@@ -201,7 +305,6 @@ class SQLiteStore(Store):
             "SELECT retstart FROM batches WHERE search_id=? AND part=?", (search_id, part))}
 
     # ----------------------------------------------------------------- records
-
     def _add(self, db, rec: Record, search_id: int) -> AddResult:
         if rec.pmid:
             row = db.execute("SELECT id FROM records WHERE pmid=?", (rec.pmid,)).fetchone()
@@ -232,29 +335,39 @@ class SQLiteStore(Store):
         db.execute("INSERT OR IGNORE INTO search_records VALUES (?, ?)", (search_id, rid))
         return AddResult(rid, "duplicate" if dup else "new", dup, reason)
 
-    def add_records(self, search_id: int, items: Iterable[Record | Deletion],
-                    batch: tuple[int, int, int] | None = None) -> list[AddResult]:
+    def _add_all(self, db, search_id: int, items: Iterable[Record | Deletion],
+                 batch: tuple[int, int, int] | None) -> list[AddResult]:
         out = []
-        with self._transaction() as db:
-            for item in items:
-                if isinstance(item, Deletion):
-                    db.executemany("UPDATE records SET deleted=1 WHERE pmid=?", [(p,) for p in item.pmids])
-                else:
-                    out.append(self._add(db, item, search_id))
-            if batch is not None:
-                db.execute("INSERT INTO batches VALUES (?, ?, ?, ?, ?)", (search_id, *batch, now()))
+        for item in items:
+            if isinstance(item, Deletion):
+                db.executemany("UPDATE records SET deleted=1 WHERE pmid=?", [(p,) for p in item.pmids])
+            else:
+                out.append(self._add(db, item, search_id))
+        if batch is not None:
+            db.execute("INSERT INTO batches VALUES (?, ?, ?, ?, ?)", (search_id, *batch, now()))
         return out
 
-    def records(self, include_duplicates: bool = False) -> list[dict]:
-        sql = "SELECT * FROM records WHERE deleted=0" + ("" if include_duplicates else " AND duplicate_of IS NULL")
-        return [self._record(r) for r in self.db.execute(sql + " ORDER BY id")]
+    def add_records(self, search_id: int, items: Iterable[Record | Deletion],
+                    batch: tuple[int, int, int] | None = None) -> list[AddResult]:
+        with self._transaction() as db:
+            return self._add_all(db, search_id, items, batch)
 
-    @staticmethod
-    def _record(r: sqlite3.Row) -> dict:
-        d = dict(r)
-        for k in _JSON_LISTS:
-            d[k] = json.loads(d[k])
-        return d
+    def records(self, include_duplicates: bool = False, *, raw: bool = False) -> list[dict]:
+        return list(self.iter_records(_RECORD_FIELDS + (("raw",) if raw else ()), include_duplicates))
+
+    def iter_records(self, fields: Sequence[str], include_duplicates: bool = False) -> Iterator[dict]:
+        known = set(_RECORD_FIELDS) | {"raw"}
+        unknown = [f for f in fields if f not in known]
+        if unknown:
+            raise ValueError(f"no record field {', '.join(map(repr, unknown))}")
+        sql = (f"SELECT {', '.join(fields)} FROM records WHERE deleted=0"
+               + ("" if include_duplicates else " AND duplicate_of IS NULL") + " ORDER BY id")
+        lists = [k for k in _JSON_LISTS if k in fields]
+        for r in self.db.execute(sql):
+            d = dict(r)
+            for k in lists:
+                d[k] = json.loads(d[k])
+            yield d
 
     def record_ids(self, *, duplicates: bool = False, withdrawn: bool = False) -> set[int]:
         where = [c for c, wanted in (("duplicate_of IS NULL", not duplicates), ("deleted=0", not withdrawn)) if wanted]
@@ -267,11 +380,15 @@ class SQLiteStore(Store):
 
     # ----------------------------------------------------------------- screening
 
-    def save_decisions(self, stage: str, reviewer: str, decisions: Iterable[tuple[int, str, str]]) -> None:
+    def save_decisions(self, stage: str, reviewer: str, decisions: Iterable[tuple[int, str, str]]) -> int:
         at = now()
         with self._transaction() as db:
-            db.executemany("INSERT OR REPLACE INTO screening VALUES (?, ?, ?, ?, ?, ?)",
-                           [(rid, stage, reviewer, decision, reason, at) for rid, decision, reason in decisions])
+            cur = db.executemany("INSERT OR REPLACE INTO screening VALUES (?, ?, ?, ?, ?, ?)",
+                                 [(rid, stage, reviewer, decision, reason, at) for rid, decision, reason in decisions])
+            return max(cur.rowcount, 0)
+
+    def reviewers(self) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT DISTINCT reviewer FROM screening ORDER BY reviewer")]
 
     def decisions(self, stage: str) -> list[Decision]:
         return [Decision(*r) for r in self.db.execute(
