@@ -2,8 +2,10 @@
 
 The pipeline, one verb and one immutable value per stage (metafor's
 escalc → rma): ``read_sheet`` → :class:`Sheet`; ``escalc`` →
-:class:`EffectSizes`; ``pool`` → :class:`MetaResult`; ``forest`` and
-``funnel`` draw it. Subpackages follow the reviewer's pipeline: ``review``,
+:class:`EffectSizes`; ``pool`` → :class:`MetaResult` (``metareg`` with
+moderators); ``egger``, ``begg``, ``trimfill`` for small-study effects;
+``leave1out``, ``cumulative``, ``influence``, ``gosh`` for sensitivity;
+``forest``, ``funnel`` and ``bubble`` draw. Subpackages follow the reviewer's pipeline: ``review``,
 ``sheets``, ``effects``, ``models``, ``report``, ``plots``, ``cli``.
 Heavy modules load on first use.
 """
@@ -16,15 +18,20 @@ _LAZY = {
     "escalc": "effects", "EffectSizes": "effects", "StudyEffect": "effects", "MEASURES": "effects",
     "pool": "models", "METHODS": "models", "fit": "models",
     "MetaResult": "models", "Pooled": "models", "GroupEstimate": "models", "SubgroupTest": "models",
-    "forest": "plots", "funnel": "plots",
+    "metareg": "models", "MetaRegression": "models",
+    "egger": "bias", "begg": "bias", "trimfill": "bias",
+    "leave1out": "sensitivity", "cumulative": "sensitivity", "influence": "sensitivity", "gosh": "sensitivity",
+    "forest": "plots", "funnel": "plots", "bubble": "plots",
     "SheetError": "errors", "Problem": "errors", "MetailWarning": "errors",
 }
 
 if TYPE_CHECKING:  # pragma: no cover  (what type checkers and IDEs see)
     from .effects import MEASURES, EffectSizes, StudyEffect, escalc
     from .errors import MetailWarning, Problem, SheetError
-    from .models import METHODS, GroupEstimate, MetaResult, Pooled, SubgroupTest, fit, pool
-    from .plots import forest, funnel
+    from .bias import begg, egger, trimfill
+    from .models import METHODS, GroupEstimate, MetaRegression, MetaResult, Pooled, SubgroupTest, fit, metareg, pool
+    from .plots import bubble, forest, funnel
+    from .sensitivity import cumulative, gosh, influence, leave1out
     from .sheets import Sheet, SheetCheck, check_sheet, read_sheet
 
 __all__ = sorted(_LAZY) + ["__version__"]

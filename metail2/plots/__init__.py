@@ -8,9 +8,10 @@ its table's content per input group in :mod:`._forest_columns`),
 Plots take ``ax=None`` and never touch global state (rcParams, warning
 filters, NumPy error settings).
 """
+from .bubble import BubblePlot, bubble
 from .forest import ForestPlot, forest
 from .funnel import FunnelPlot, funnel
 from .save import save_figure
 from .style import STYLES, ForestStyle
 
-__all__ = ["forest", "funnel", "save_figure", "ForestPlot", "FunnelPlot", "ForestStyle", "STYLES"]
+__all__ = ["forest", "funnel", "bubble", "BubblePlot", "save_figure", "ForestPlot", "FunnelPlot", "ForestStyle", "STYLES"]
