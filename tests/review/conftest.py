@@ -47,9 +47,13 @@ def stored(db) -> list[tuple]:
 
 
 def max_per_second(times) -> int:
-    """The most requests in any window just under a second."""
+    """The most requests in any window of 0.9 s, as the server saw them: the
+    client spaces them by 1/rate, and the server's clock may see two of them
+    up to 0.1 s closer than sent on a loaded machine (a window of 0.98 s
+    failed 1 run in 8 with 2 cores busy); with no limit at all, every request
+    of these tests would fall in one window."""
     times = sorted(times)
-    return max(sum(1 for u in times if t <= u < t + 0.98) for t in times)
+    return max(sum(1 for u in times if t <= u < t + 0.9) for t in times)
 
 
 def fill(src, dst, decisions):
