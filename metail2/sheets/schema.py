@@ -79,6 +79,11 @@ class Column:
         return "whole number" if self.kind == "count" else ("number" if self.numeric else "text")
 
 
+#: Judgements of the Cochrane risk-of-bias tool for randomized trials (RoB 2) and for
+#: non-randomized studies of interventions (ROBINS-I), per domain and overall.
+ROB2 = ("low", "some concerns", "high")
+ROBINS_I = ("low", "moderate", "serious", "critical", "no information")
+
 C = Column
 COLUMNS: tuple[Column, ...] = (
     C("study_id", "identity", "text", "Short unique label of the study (first author and year, or trial name); "
@@ -123,6 +128,20 @@ COLUMNS: tuple[Column, ...] = (
     C("variance", "survival", "number", "Variance V of O−E", minimum=0, exclusive=True),
     C("input", "input", "category", "Which input group to use when a row has more than one complete group "
       "for the same measure", allowed=INPUT_GROUPS),
+    *(C(f"rob_d{i}", "risk of bias (RoB 2)", "category", f"RoB 2 judgement, domain {i}: {d}", allowed=ROB2)
+      for i, d in enumerate(("bias arising from the randomization process",
+                             "bias due to deviations from intended interventions",
+                             "bias due to missing outcome data", "bias in measurement of the outcome",
+                             "bias in selection of the reported result"), 1)),
+    C("rob_overall", "risk of bias (RoB 2)", "category", "RoB 2 overall risk-of-bias judgement", allowed=ROB2),
+    *(C(f"robins_d{i}", "risk of bias (ROBINS-I)", "category", f"ROBINS-I judgement, domain {i}: {d}",
+        allowed=ROBINS_I)
+      for i, d in enumerate(("bias due to confounding", "bias in selection of participants into the study",
+                             "bias in classification of interventions",
+                             "bias due to deviations from intended interventions", "bias due to missing data",
+                             "bias in measurement of outcomes", "bias in selection of the reported result"), 1)),
+    C("robins_overall", "risk of bias (ROBINS-I)", "category", "ROBINS-I overall risk-of-bias judgement",
+      allowed=ROBINS_I),
     C("source_url", "provenance", "url", "Where the data were read"),
     C("source_note", "provenance", "text", "What the source reports, in the extractor's words"),
 )
