@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import chdtrc, ndtr, ndtri, stdtr, stdtrit
 
-from ._batch_tau2 import EPS, ESTIMATORS, Base, Cols, per_df, qprofile
+from ._batch_tau2 import EPS, ESTIMATORS, Base, Cols, csum, per_df, qprofile
 from .tau2 import TAU2_ESTIMATORS
 
 #: Float fields of a chunk's result, in a fixed order (packing for Dask).
@@ -80,8 +80,12 @@ def fit_chunk(y, v, m, method: str, test: str, level: float, tau2_ci: bool, nume
     exact convention): with absolute tolerances (metafor's convention) REML,
     ML and EB follow metafor's own iteration and stopping rule; with
     ``truncate_ci`` the τ² CI search stops at metafor's limit (:func:`qprofile`)."""
-    n = y.shape[1]
-    k = np.full(n, y.shape[0], dtype=float) if m is None else m.sum(0)
+    # contiguous copies: NumPy sums a strided view's columns in another order,
+    # and the numbers must not depend on how the analyses were chunked
+    y, v = np.ascontiguousarray(y), np.ascontiguousarray(v)
+    m = None if m is None else np.ascontiguousarray(m)
+    n = y.shape[1] if m is None else m.shape[1]
+    k = np.full(n, y.shape[0], dtype=float) if m is None else csum(m)
     cols = Cols(y, v, m, k)
     tau2 = np.zeros(n)
     conv = np.ones(n, dtype=bool)
@@ -96,7 +100,7 @@ def fit_chunk(y, v, m, method: str, test: str, level: float, tau2_ci: bool, nume
             if cv is not None:
                 conv[multi] = cv
                 for j in multi[~cv]:
-                    tau2[j] = _scalar_tau2(y[:, j], v[:, j if v.shape[1] > 1 else 0],
+                    tau2[j] = _scalar_tau2(y[:, j if y.shape[1] > 1 else 0], v[:, j if v.shape[1] > 1 else 0],
                                            None if m is None else m[:, j], method, numerics)
         out = _final(cols, tau2, method, test, level)
         out["converged"] = conv
@@ -139,10 +143,8 @@ def fit_chunk(y, v, m, method: str, test: str, level: float, tau2_ci: bool, nume
 def fit_subsets(y, v, bits, method: str, test: str, level: float, numerics=None) -> dict:
     """Fit one data set (y, v: (k,)) to each subset of a chunk, given as packed
     bits (n, ⌈k/8⌉) (see :func:`metail2.models.batch.packed_subsets`)."""
-    k = len(y)
-    m = np.unpackbits(bits, axis=1, count=k, bitorder="little").T.astype(bool)
-    yy, vv, mm = prepare(np.broadcast_to(y[:, None], m.shape), v[:, None], m)
-    return fit_chunk(yy, vv, mm, method, test, level, False, numerics)
+    m = np.unpackbits(bits, axis=1, count=len(y), bitorder="little").T.astype(float)
+    return fit_chunk(y[:, None], v[:, None], m, method, test, level, False, numerics)
 
 
 def _final(cols: Cols, tau2, method, test, level) -> dict:
@@ -153,7 +155,7 @@ def _final(cols: Cols, tau2, method, test, level) -> dict:
     hk = (test == "hk") & (k >= 2)
     df = np.where(hk, k - 1, np.nan)
     if test == "hk":
-        rss = (we * e).sum(0)
+        rss = csum(we * e)
         s2 = np.where(rss <= EPS, 0.0, rss / np.maximum(k - 1, 1))
         var = np.where(hk, var * s2, var)
     se = np.sqrt(var)

@@ -42,6 +42,13 @@ ROOT_MAXITER = 200
 THRESHOLD = 1e-10          # × ṽ: τ² above it is checked against the likelihood at 0 (metafor's ll0check)
 
 
+def csum(a):
+    """Column sums, each added row by row in order. (NumPy does so for a
+    C-contiguous array of two or more columns but adds a single column
+    pairwise; the numbers must not depend on how many columns a chunk has.)"""
+    return a.sum(0) if a.shape[1] != 1 else np.cumsum(a, axis=0)[-1]
+
+
 class Cols:
     """The columns of one chunk still being worked on."""
 
@@ -51,20 +58,24 @@ class Cols:
         self.y, self.v, self.m, self.k = y, v, m, k
 
     def take(self, idx) -> Cols:
-        v = self.v if self.v.shape[1] == 1 else self.v[:, idx]
-        return Cols(self.y[:, idx], v, None if self.m is None else self.m[:, idx], self.k[idx])
+        """Columns ``idx`` (a mask or indices), C-contiguous, as every array of
+        the kernel: NumPy sums a column of another layout in another order, and
+        the numbers must not depend on which other analyses share the chunk.
+        A y or v shared by every column, (k, 1), stays shared."""
+        idx = np.asarray(idx)
+        pick = (lambda a: a.compress(idx, axis=1)) if idx.dtype == bool else (lambda a: a.take(idx, axis=1))
+        y = self.y if self.y.shape[1] == 1 else pick(self.y)
+        v = self.v if self.v.shape[1] == 1 else pick(self.v)
+        return Cols(y, v, None if self.m is None else pick(self.m), self.k[idx])
 
     def w(self, t):
-        w = 1.0 / (self.v + t)
-        if self.m is not None:
-            w *= self.m
-        return w
+        return 1.0 / (self.v + t) if self.m is None else np.divide(self.m, self.v + t)
 
     def moments(self, t):
         """w, Σw, μ̂, e = y − μ̂ and w·e at τ² = t (one value per column)."""
         w = self.w(t)
-        sw = w.sum(0)
-        mu = (w * self.y).sum(0) / sw
+        sw = csum(w)
+        mu = csum(w * self.y) / sw
         e = self.y - mu
         return w, sw, mu, e, w * e
 
@@ -75,21 +86,21 @@ class Base:
     def __init__(self, c: Cols):
         n = c.y.shape[1]
         w, sw, _, e, we = c.moments(np.zeros(n))
-        sw2 = (w * w).sum(0)
-        self.q = np.maximum((we * e).sum(0), 0.0)
+        sw2 = csum(w * w)
+        self.q = np.maximum(csum(we * e), 0.0)
         self.trp = sw - sw2 / sw
         km1 = c.k - 1.0
         self.vt = km1 / self.trp
         self.sw = sw
-        yppy = (we * we).sum(0)
+        yppy = csum(we * we)
         self.g0_reml = yppy - self.trp
         self.g0_ml = yppy - sw
         # Hedges: RSS_OLS − tr((I − H)V) over k − 1 (unweighted mean, mask as weights)
         ones = np.ones_like(c.y) if c.m is None else c.m
-        ybar = (ones * c.y).sum(0) / c.k
+        ybar = csum(ones * c.y) / c.k
         d = (c.y - ybar) * ones
-        self.ss = (d * d).sum(0)
-        vsum = (ones * c.v).sum(0)
+        self.ss = csum(d * d)
+        vsum = csum(ones * c.v)
         self.he = np.maximum(0.0, (self.ss - vsum * km1 / c.k) / km1)
 
 
@@ -110,7 +121,7 @@ def _hs(c, b, numerics=None):
 def _sj(c, b, numerics=None):
     t0 = b.ss / c.k
     _, _, _, e, we = c.moments(t0)
-    return np.where(t0 == 0, 0.0, t0 * (we * e).sum(0) / (c.k - 1)), None
+    return np.where(t0 == 0, 0.0, t0 * csum(we * e) / (c.k - 1)), None
 
 
 def _pm(c, b, numerics=None):
@@ -167,14 +178,14 @@ def _fisher_metafor(c: Cols, b: Base, kind: str, threshold: float):
     for _ in range(MAXITER):
         w, sw, _, e, we = cw.moments(t)
         if kind == "EB":
-            step = ((we * e).sum(0) * cw.k / (cw.k - 1) - cw.k) / sw
+            step = (csum(we * e) * cw.k / (cw.k - 1) - cw.k) / sw
         else:
             ww = w * w
-            sw2 = ww.sum(0)
-            yppy = (we * we).sum(0)
+            sw2 = csum(ww)
+            yppy = csum(we * we)
             if kind == "REML":
                 r = sw2 / sw
-                step = (yppy - (sw - r)) / (sw2 - 2 * (ww * w).sum(0) / sw + r * r)
+                step = (yppy - (sw - r)) / (sw2 - 2 * csum(ww * w) / sw + r * r)
             else:
                 step = (yppy - sw) / sw2
         step = np.where(np.isfinite(step), step, 0.0)
@@ -214,17 +225,18 @@ def _likelihood(c: Cols, b: Base, reml: bool):
     idx = np.arange(n)
     cw, t, vt, g0w = c, b.he.copy(), b.vt, g0
     lo, hi = np.zeros(n), np.full(n, np.inf)        # bracket of the score's root
+    alive = np.ones(n, dtype=bool)                  # still iterating (finished ones frozen)
     for _ in range(MAXITER):
         w, sw, _, _, we = cw.moments(t)
         ww = w * w
-        sw2 = ww.sum(0)
+        sw2 = csum(ww)
         wwe = w * we
-        yppy = (we * we).sum(0)
-        w2e = wwe.sum(0)
-        ypppy = (wwe * we).sum(0) - w2e * w2e / sw
+        yppy = csum(we * we)
+        w2e = csum(wwe)
+        ypppy = csum(wwe * we) - w2e * w2e / sw
         if reml:
             r = sw2 / sw
-            info = sw2 - 2 * (ww * w).sum(0) / sw + r * r      # tr PP
+            info = sw2 - 2 * csum(ww * w) / sw + r * r      # tr PP
             g = yppy - (sw - r)                                # yᵀPPy − tr P
         else:
             info = sw2
@@ -256,18 +268,20 @@ def _likelihood(c: Cols, b: Base, reml: bool):
             mid = np.where(np.isfinite(hi), 0.5 * (lo + hi), 0.5 * (lo + t))
             new = np.where(inside, alt, np.where(leave, mid, new))
             newt &= ~leave
-        done = bad | to_zero | (newt & (np.abs(step) <= DONE_AT * scale)) \
-            | (np.abs(new - t) <= 4 * EPS * scale) | (hi - lo <= 4 * EPS * scale)
-        t = new
+        done = alive & (bad | to_zero | (newt & (np.abs(step) <= DONE_AT * scale))
+                         | (np.abs(new - t) <= 4 * EPS * scale) | (hi - lo <= 4 * EPS * scale))
+        t = np.where(alive, new, t)
         if done.any():
             out[idx[done]] = t[done]
             conv[idx[done]] = True
-            keep = ~done
-            idx, t, vt, g0w, lo, hi = idx[keep], t[keep], vt[keep], g0w[keep], lo[keep], hi[keep]
-            if not len(idx):
+            alive &= ~done
+            if not alive.any():
                 break
-            cw = cw.take(keep)
-    out[idx] = t
+            if 2 * alive.sum() <= len(alive):          # drop the finished columns
+                keep = alive
+                idx, t, vt, g0w, lo, hi, alive = (a[keep] for a in (idx, t, vt, g0w, lo, hi, alive))
+                cw = cw.take(keep)
+    out[idx[alive]] = t[alive]
     # metafor's ll0 check: a stationary point below the likelihood at τ² = 0
     chk = np.flatnonzero(conv & (out > THRESHOLD * b.vt))
     if len(chk):
@@ -283,7 +297,7 @@ def _loglik(c: Cols, t, reml: bool):
     lv = np.log(c.v + t)
     if c.m is not None:
         lv = lv * c.m
-    ll = -0.5 * lv.sum(0) - 0.5 * (we * e).sum(0)
+    ll = -0.5 * csum(lv) - 0.5 * csum(we * e)
     return ll - 0.5 * np.log(sw) if reml else ll
 
 
@@ -296,10 +310,11 @@ def _q_root(c: Cols, target, lo, hi, vt):
     idx = np.arange(n)
     cw, x, lo, hi, tgt, vt = c, lo.astype(float).copy(), lo.astype(float).copy(), hi.astype(float).copy(), \
         np.broadcast_to(target, (n,)).astype(float), np.broadcast_to(vt, (n,)).astype(float)
+    alive = np.ones(n, dtype=bool)
     for _ in range(ROOT_MAXITER):
         _, _, _, e, we = cw.moments(x)
-        f = (we * e).sum(0) - tgt
-        fp = -(we * we).sum(0)
+        f = csum(we * e) - tgt
+        fp = -csum(we * we)
         above = f > 0
         lo = np.where(above, x, lo)
         hi = np.where(above, hi, x)
@@ -309,17 +324,19 @@ def _q_root(c: Cols, target, lo, hi, vt):
         nxt = np.where(ok, newton, 0.5 * (lo + hi))
         scale = x + vt
         exact = f == 0
-        done = exact | (ok & (np.abs(nxt - x) <= DONE_AT * scale)) | (hi - lo <= 4 * EPS * scale)
-        x = np.where(exact, x, nxt)
+        done = alive & (exact | (ok & (np.abs(nxt - x) <= DONE_AT * scale)) | (hi - lo <= 4 * EPS * scale))
+        x = np.where(exact | ~alive, x, nxt)
         if done.any():
             out[idx[done]] = x[done]
             conv[idx[done]] = True
-            keep = ~done
-            idx, x, lo, hi, tgt, vt = idx[keep], x[keep], lo[keep], hi[keep], tgt[keep], vt[keep]
-            if not len(idx):
+            alive &= ~done
+            if not alive.any():
                 break
-            cw = cw.take(keep)
-    out[idx] = x
+            if 2 * alive.sum() <= len(alive):          # drop the finished columns
+                keep = alive
+                idx, x, lo, hi, tgt, vt, alive = (a[keep] for a in (idx, x, lo, hi, tgt, vt, alive))
+                cw = cw.take(keep)
+    out[idx[alive]] = x[alive]
     return out, conv
 
 
@@ -348,7 +365,7 @@ def qprofile(c: Cols, b: Base, tau2, level, floor=None):
         tmax = np.maximum(floor, 10 * tau2)
         hi_u = hi_l = tmax
         _, _, _, e, we = c.moments(tmax)
-        qmax = (we * e).sum(0)
+        qmax = csum(we * e)
         beyond = ~empty & (qmax > crit_u)
         lower[beyond] = upper[beyond] = tmax[beyond]
         ls[beyond] = us[beyond] = 1
