@@ -10,6 +10,8 @@ from the records store (:mod:`metail2.review`), and
 from __future__ import annotations
 
 import datetime as dt
+import importlib
+import inspect
 import io
 import os
 import shlex
@@ -93,6 +95,23 @@ def _png(fig) -> bytes:
     return buf.getvalue()
 
 
+def figure_drawer(name: str):
+    """``metail2.plots.<name>`` if this metail2 draws it (a function, or the
+    function of that name in the module of that name), else None: the
+    figures other parts of metail2 add (PRISMA diagram, Baujat, risk of bias)
+    appear in reports as soon as they exist."""
+    import metail2.plots as plots
+
+    obj = getattr(plots, name, None)
+    if obj is None:
+        try:
+            obj = importlib.import_module(f"metail2.plots.{name}")
+        except ImportError:
+            return None
+    obj = getattr(obj, name, None) if inspect.ismodule(obj) else obj
+    return obj if callable(obj) else None
+
+
 def make_figures(analyses, prisma=None, *, svg: bool = True, png: bool = False, prediction: bool = True) -> dict:
     """The report's figures (:class:`~metail2.report.document.Figure`): forest,
     funnel, and where the data and this metail2 have them the bubble plot, the
@@ -108,33 +127,35 @@ def make_figures(analyses, prisma=None, *, svg: bool = True, png: bool = False, 
     r = analyses.result
     out = {}
 
-    def add(key, title, caption, draw):
+    def add(key, title, caption, draw, optional=True):
         try:
             drawn = draw()
         except (TypeError, ValueError, KeyError, AttributeError, ArithmeticError):
-            return  # a figure this metail2 or these data cannot draw: the tables still say it all
+            if not optional:
+                raise
+            return  # an extra figure this metail2 or these data cannot draw: the tables still say it all
         fig = getattr(drawn, "figure", drawn)
         try:
             out[key] = Figure(key, title, _svg(fig) if svg else None, _png(fig) if png else None, caption)
         finally:
             plt.close(fig)
 
-    if prisma is not None and callable(getattr(plots, "prisma", None)):
-        add("prisma", "PRISMA 2020 flow diagram", "Counts from the records store.", lambda: plots.prisma(prisma))
+    if prisma is not None and figure_drawer("prisma"):
+        add("prisma", "PRISMA 2020 flow diagram", "Counts from the records store.", lambda: figure_drawer("prisma")(prisma))
     add("forest", "Forest plot", f"{r.measure.label} ({r.measure.name}), {r.method}; squares sized by weight, "
         "diamonds the pooled estimates with 95% CIs" + ("; bars 95% prediction intervals." if prediction else "."),
-        lambda: plots.forest(r, prediction=prediction))
+        lambda: plots.forest(r, prediction=prediction), optional=False)
     if r.effects.k >= 2:
         add("funnel", "Funnel plot", "Effect against standard error with pseudo 95% confidence limits around the "
-            "overall estimate.", lambda: plots.funnel(r))
-    if analyses.influence is not None and callable(getattr(plots, "baujat", None)):
+            "overall estimate.", lambda: plots.funnel(r), optional=False)
+    if analyses.influence is not None and figure_drawer("baujat"):
         add("baujat", "Baujat plot", "Each study's contribution to Q against its influence on the pooled estimate.",
-            lambda: plots.baujat(analyses.influence))
-    if analyses.metareg is not None and callable(getattr(plots, "bubble", None)):
+            lambda: figure_drawer("baujat")(analyses.influence))
+    if analyses.metareg is not None and figure_drawer("bubble"):
         add("bubble", "Bubble plot", "Effects against the moderator, areas proportional to the weights, with the "
-            "regression line and its 95% CI.", lambda: plots.bubble(analyses.metareg))
-    if "rob" in analyses.tables() and callable(getattr(plots, "rob", None)):
-        add("rob", "Risk of bias", "Judgements per domain.", lambda: plots.rob(analyses.effects.sheet))
+            "regression line and its 95% CI.", lambda: figure_drawer("bubble")(analyses.metareg))
+    if "rob" in analyses.tables() and figure_drawer("rob"):
+        add("rob", "Risk of bias", "Judgements per domain.", lambda: figure_drawer("rob")(analyses.effects.sheet))
     return out
 
 
@@ -178,25 +199,36 @@ def report(sheet, measure: str, *, method: str = "REML", test: str = "z", by: st
     str or bytes
         The HTML page, or the .docx bytes.
     """
-    from .._io import atomic_write
     from ..report.analyses import analyse
+
+    a = analyse(sheet, measure.upper(), method=method.upper(), test=test, by=by, subgroup_tau2=subgroup_tau2,
+                convention=convention, hk_adhoc=hk_adhoc, drop00=drop00, outcome=outcome, analysis=analysis,
+                mods=tuple(mods), include_unclassified=include_unclassified)
+    return write_report(a, output=output, db=db, format=format, title=title, prediction=prediction, stamp=stamp)
+
+
+def write_report(analyses, output: str | None = None, *, db: str | None = None, format: str | None = None,
+                 title: str | None = None, prediction: bool = True, stamp: bool = False):
+    """The report of analyses already run (:func:`metail2.report.analyses.analyse`):
+    written to ``output`` when given, and returned (HTML text or .docx bytes);
+    the other arguments as :func:`report`."""
+    from .._io import atomic_write
     from ..report.document import build_document
     from ..report.methods_text import software_versions
 
+    a = analyses
+    o = a.options
     fmt = format or ("docx" if str(output or "").lower().endswith(".docx") else "html")
     if fmt not in FORMATS:
         raise ValueError(f"unknown report format {fmt!r}; choose html or docx")
-    measure, method = measure.upper(), method.upper()
-    a = analyse(sheet, measure, method=method, test=test, by=by, subgroup_tau2=subgroup_tau2, convention=convention,
-                hk_adhoc=hk_adhoc, drop00=drop00, outcome=outcome, analysis=analysis, mods=tuple(mods),
-                include_unclassified=include_unclassified)
     counts = prisma_counts(db) if db else None
     figures = make_figures(a, counts, svg=fmt == "html", png=fmt == "docx", prediction=prediction)
     versions = software_versions()
     date = dt.date.today().isoformat() if stamp else None
-    cmd = command_line(sheet, measure, method=method, test=test, by=by, subgroup_tau2=subgroup_tau2,
-                       convention=convention.lower(), hk_adhoc=hk_adhoc, drop00=drop00, outcome=outcome,
-                       analysis=analysis, mods=tuple(mods), include_unclassified=include_unclassified, db=db,
+    sheet = a.sheet.path
+    cmd = command_line(sheet, o.measure, method=o.method, test=o.test, by=o.by, subgroup_tau2=o.subgroup_tau2,
+                       convention=o.convention, hk_adhoc=o.hk_adhoc, drop00=o.drop00, outcome=o.outcome,
+                       analysis=o.analysis, mods=o.mods, include_unclassified=o.include_unclassified, db=db,
                        output=output, format=fmt, title=title, prediction=prediction, stamp=stamp)
     repro = [("Command", cmd), ("Sheet", str(sheet)), ("Sheet SHA-256", a.sheet.sha256 or "–")]
     if db:
@@ -235,4 +267,5 @@ def _version(dist: str) -> str:
         return "–"
 
 
-__all__ = ["register", "report", "report_command", "make_figures", "command_line"]
+__all__ = ["register", "report", "write_report", "report_command", "make_figures", "figure_drawer",
+           "prisma_counts", "command_line"]
