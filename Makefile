@@ -22,6 +22,7 @@ demo: $(VENV)/.installed
 	$(BIN)/metail2 pool $(SHEET) --measure PLO --by route
 	$(BIN)/metail2 plot $(SHEET) --measure PLO --by route --prediction \
 	    -o out/il2_response_by_route.png -o out/il2_response_by_route.svg
+	$(BIN)/metail2 report $(SHEET) --measure PLO --by route -o out/il2_report.html
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -q
