@@ -6,7 +6,9 @@ larger than the recordings, synthetic articles built here and marked
 ``<!-- SYNTHETIC record made by metail2's test server -->``. Faults are
 injected on demand, one per request, in the order queued: 429 with
 Retry-After, 500, a connection dropped mid-body, ``<ERROR>`` in a 200 body,
-an HTML page instead of XML, an expired WebEnv, a delay; ``skip`` lets that
+an HTML page instead of XML, an expired WebEnv, a delay, a hostile body
+declaring entities (``entities``: billion laughs behind a comment holding
+``<x``), an ESearch reply whose count is not a number (``badcount``); ``skip`` lets that
 many matching requests pass first. Like NCBI, ESearch lists at most
 ``id_limit`` IDs of a search (10,000 by default).
 """
@@ -53,10 +55,18 @@ def synthetic_article(pmid: str, date: dt.date, doi: str | None = None) -> str:
             f"</ArticleIdList></PubmedData></PubmedArticle>")
 
 
+#: Billion laughs, its DOCTYPE behind a comment holding "<x" (which once passed for the root element).
+HOSTILE = (b'<?xml version="1.0"?>\n<!-- <x marks the spot -->\n<!DOCTYPE PubmedArticleSet [\n'
+           b'<!ENTITY a "aaaaaaaaaa">' + b"".join(b'<!ENTITY %c "&%c;&%c;&%c;&%c;&%c;&%c;&%c;&%c;&%c;&%c;">'
+                                                   % ((98 + i,) + (97 + i,) * 10) for i in range(8))
+           + b"]>\n<PubmedArticleSet><PubmedArticle><MedlineCitation><PMID>1</PMID><Article><ArticleTitle>&i;"
+             b"</ArticleTitle></Article></MedlineCitation></PubmedArticle></PubmedArticleSet>\n")
+
+
 @dataclass
 class Fault:
     endpoint: str  # "esearch.fcgi", "efetch.fcgi" or "*"
-    kind: str  # 429, 500, drop, error200, html, expire, delay
+    kind: str  # 429, 500, drop, error200, html, expire, delay, entities, badcount
     arg: float = 0.0  # Retry-After or delay seconds
     skip: int = 0  # matching requests to let pass before this fault
 
@@ -148,6 +158,11 @@ class Handler(BaseHTTPRequestHandler):
             if kind == "error200":
                 return self.send(200, b'<?xml version="1.0"?>\n<eFetchResult><ERROR>Search Backend failed: '
                                       b"temporary</ERROR></eFetchResult>")
+            if kind == "entities":
+                return self.send(200, HOSTILE)
+            if kind == "badcount":
+                return self.send(200, b'<?xml version="1.0" encoding="UTF-8" ?>\n<eSearchResult><Count>abc</Count>'
+                                      b"<RetMax>0</RetMax><RetStart>0</RetStart><IdList/></eSearchResult>")
             if kind == "expire":
                 srv.webenvs.clear()
             if kind == "delay":

@@ -82,6 +82,7 @@ def _search(args) -> int:
 def _records_import(args) -> int:
     import os
 
+    from ..errors import InputError
     from ..review import NotXMLError, StoreError, import_file, open_store
 
     code = 0
@@ -95,10 +96,13 @@ def _records_import(args) -> int:
                 done = import_file(store, path)
             except StoreError:
                 raise
-            except (NotXMLError, RuntimeError) as exc:
-                print(f"{path}: {exc}", file=sys.stderr)
+            except (NotXMLError, InputError, RuntimeError) as exc:
+                msg = str(exc)
+                print(f"metail2: error: {msg if msg.startswith(path) else f'{path}: {msg}'}", file=sys.stderr)
                 code = 2
                 continue
+            if done.encoding is not None and not done.encoding.plain_utf8:
+                print(f"{path}: read as {done.encoding.how}")
             print(f"{path}: {len(done.results)} records ({done.count('new')} new, {done.count('duplicate')} "
                   f"duplicates linked, {done.count('existing')} already stored); {len(done.issues)} skipped")
             for issue in done.issues:

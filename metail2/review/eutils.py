@@ -5,7 +5,8 @@ A small client on ``requests``: a configurable base URL (NCBI's by default,
 email on every request, a rate limiter shared by every call in the process
 (3 requests/s, 10 with an API key), and one retry loop for every fault:
 HTTP 429 (honouring ``Retry-After``), 5xx, connection resets, bodies cut off
-mid-read, HTTP-200 bodies carrying ``<ERROR>`` and bodies that are not XML,
+mid-read, HTTP-200 bodies carrying ``<ERROR>``, bodies that are not XML and
+hostile or garbled bodies (a DTD internal subset, ``<Count>abc</Count>``),
 with exponential backoff, jitter and a cap on tries. An expired WebEnv is
 raised as :class:`WebEnvExpired` for the caller to search again.
 """
@@ -20,16 +21,20 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from .pubmed_xml import NotXMLError, iter_pubmed_xml, sniff_xml
+from urllib.parse import urlparse
+
+from ..errors import InputError, NetworkError
+from .pubmed_xml import NotXMLError, iter_pubmed_xml
 from .records import ParseIssue
+from .xml_prolog import scan_prolog, sniff_xml
 
 NCBI_EUTILS = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
 MAX_IDS = 9999  # ESearch returns at most 10,000 IDs of a PubMed search
 FIRST_DATE = dt.date(1781, 1, 1)  # before the oldest PubMed record
 
 
-class EutilsError(RuntimeError):
-    """NCBI could not be reached or kept failing after every try."""
+class EutilsError(NetworkError, RuntimeError):
+    """NCBI could not be reached or kept failing after every try (exit code 4)."""
 
 
 class WebEnvExpired(EutilsError):
@@ -101,7 +106,14 @@ class EutilsClient:
     def __post_init__(self):
         import requests
 
+        given = "--eutils-url" if self.base_url else "METAIL2_EUTILS_URL"
         self.base_url = self.base_url or os.environ.get("METAIL2_EUTILS_URL") or NCBI_EUTILS
+        url = urlparse(self.base_url)
+        if url.scheme not in ("http", "https") or not url.hostname:
+            raise InputError(f"{given} {self.base_url!r} is not an http:// or https:// URL "
+                             f"(NCBI's is {NCBI_EUTILS})")
+        if self.max_tries < 1 or self.backoff < 0 or self.max_backoff < 0 or self.timeout <= 0:
+            raise InputError("tries must be at least 1, waits 0 or more, the timeout more than 0")
         if not self.base_url.endswith("/"):
             self.base_url += "/"
         self.api_key = self.api_key or os.environ.get("NCBI_API_KEY") or None
@@ -155,12 +167,17 @@ class EutilsClient:
                         return check(body) if check else body
             except WebEnvExpired:
                 raise
-            except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
+            except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
+                    requests.exceptions.InvalidSchema) as exc:
+                raise InputError(f"{url}: not a URL metail2 can fetch: {exc}") from None
+            except requests.RequestException as exc:
                 text = f"{type(exc).__name__}: {exc}"
                 if isinstance(exc, requests.exceptions.ChunkedEncodingError) or "IncompleteRead" in text:
                     last = "body cut off mid-read"
-                else:
+                elif isinstance(exc, (requests.ConnectionError, requests.Timeout)):
                     last = f"connection failed: {type(exc).__name__}"
+                else:
+                    last = f"{type(exc).__name__}"
             except NotXMLError:
                 last = "reply is not XML (an HTML page?)"
             except _Retry as exc:
@@ -211,34 +228,50 @@ def _is_expired(msg: str) -> bool:
 
 
 def parse_esearch(body: bytes) -> SearchResult:
-    """An ESearch reply; a reply without ``<Count>`` asks for a retry."""
-    from defusedxml.ElementTree import fromstring
+    """An ESearch reply; a reply without a whole-number ``<Count>``, with an
+    ID that is not a PMID, with a DTD internal subset (entities) or not
+    well-formed asks for a retry."""
     from xml.etree.ElementTree import ParseError
 
+    from defusedxml.ElementTree import fromstring  # refuses entities, as a second line of defence
+
     try:
-        root = fromstring(body, forbid_dtd=False)
-    except ParseError as exc:
+        text = body.decode("utf-8")
+        root = fromstring(text[scan_prolog(text, "ESearch reply", True)[0]:])
+    except (ParseError, ValueError) as exc:  # UnicodeDecodeError, DTDRefused, NotXMLError, defusedxml's
         raise _Retry(f"malformed ESearch reply: {exc}") from None
-    count = root.findtext("Count")
+    count = (root.findtext("Count") or "").strip()
     err = _error_text(root)
-    if count is None:
+    if not count:
         raise _Retry(f"ESearch error: {err or 'no Count in the reply'}")
-    return SearchResult(int(count), tuple(i.text.strip() for i in root.findall("IdList/Id") if i.text),
-                        root.findtext("WebEnv"), root.findtext("QueryKey"))
+    if not count.isascii() or not count.isdigit():
+        raise _Retry(f"malformed ESearch reply: <Count>{count[:40]}</Count> is not a whole number")
+    ids = tuple((i.text or "").strip() for i in root.findall("IdList/Id"))
+    bad = next((i for i in ids if not (i.isascii() and i.isdigit())), None)
+    if bad is not None:
+        raise _Retry(f"malformed ESearch reply: <Id>{bad[:40]}</Id> is not a PMID")
+    return SearchResult(int(count), ids, root.findtext("WebEnv"), root.findtext("QueryKey"))
 
 
 def parse_efetch(body: bytes) -> list:
     """An EFetch reply's records; an expired WebEnv raises :class:`WebEnvExpired`,
     an ``<ERROR>`` or a cut-off reply asks for a retry."""
+    from .pubmed_xml import NCBIErrorReply
+
     issues: list[ParseIssue] = []
     try:
         items = list(iter_pubmed_xml(body, issues))
-    except RuntimeError as exc:  # <ERROR> in a 200 body
+    except NCBIErrorReply as exc:  # <ERROR> in a 200 body
         msg = str(exc)
         if _is_expired(msg):
             raise WebEnvExpired(msg) from None
         raise _Retry(msg) from None
+    except InputError as exc:  # a DTD internal subset, not a PubmedArticleSet, ...
+        raise _Retry(f"EFetch reply refused: {exc}") from None
     if any("malformed or truncated" in i.message for i in issues):
         raise _Retry("EFetch reply cut off or malformed")
+    refused = [i for i in issues if "no PMID" not in i.message]
+    if refused:
+        raise _Retry(f"EFetch reply refused: {refused[0]}")
     return items
 

@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
+from .encoding import Encoding, file_encoding
 from .medline import iter_medline
 from .pubmed_xml import iter_pubmed_xml
 from .records import ParseIssue
@@ -40,6 +41,7 @@ class FileImport:
     format: str
     results: tuple[AddResult, ...]
     issues: tuple[ParseIssue, ...]  # records skipped, with where and why
+    encoding: Encoding | None = None  # how the file was decoded
 
     def count(self, status: str) -> int:
         """How many records were 'new', 'duplicate' (linked) or 'existing' (already stored)."""
@@ -56,8 +58,9 @@ def import_file(store: Store, path: str) -> FileImport:
     """
     kind = file_format(path)
     issues: list[ParseIssue] = []
-    items = list(READERS[kind](path, issues))
+    encoding = file_encoding(path, xml=kind == "pubmed-xml")
+    items = list(READERS[kind](path, issues, encoding=encoding))
     search_id = store.start_search("file", os.path.abspath(path), kind, {}, None)
     results = store.add_records(search_id, items)
     store.finish_search(search_id, "complete", "; ".join(map(str, issues)) or None, count=len(results))
-    return FileImport(search_id, kind, tuple(results), tuple(issues))
+    return FileImport(search_id, kind, tuple(results), tuple(issues), encoding)

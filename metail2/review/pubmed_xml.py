@@ -2,8 +2,10 @@
 
 ``iter_pubmed_xml`` parses a PubmedArticleSet with bounded memory (each
 top-level record is cut out of the stream and parsed on its own), with no
-DTD or network access and entity declarations refused
-(:func:`refuse_entities`). Only an article's own identifiers are taken: the
+DTD or network access: a DTD internal subset (entity declarations) is
+refused wherever it is (:mod:`.xml_prolog`), and the text is decoded by the
+rule of :mod:`.encoding` (a record holding bytes that are not text in the
+file's encoding is refused, never stored with U+FFFD). Only an article's own identifiers are taken: the
 PMID is ``MedlineCitation/PMID`` and the DOI and PMCID come from the
 article's ``ELocationID`` or its ``PubmedData/ArticleIdList``, never from
 ``ReferenceList``, ``CommentsCorrections`` or any other nested element. Text
@@ -14,13 +16,16 @@ from __future__ import annotations
 import io
 import os
 import re
-from typing import IO, Iterator
+from typing import IO, Callable, Iterable, Iterator
 
+from ..errors import InputError
+from .encoding import Encoding, decide, read_chunks, undecodable
 from .records import Deletion, ParseIssue, Record, normalize_doi, year_in
+from .xml_prolog import DECLARATION, MAX_PROLOG, NotXMLError, scan_prolog
 
 
-class NotXMLError(ValueError):
-    """A reply that is not XML (an HTML page, ASN.1 text, ...)."""
+class NCBIErrorReply(InputError, RuntimeError):
+    """An NCBI ``<ERROR>`` reply (``eFetchResult``) where records were expected."""
 
 
 def _text(el) -> str:
@@ -143,36 +148,15 @@ def parse_article(el, raw: str) -> Record:
         raw=raw)
 
 
-def _open(source) -> tuple[IO[bytes], str, bool]:
+def _open(source) -> tuple[IO[bytes], str, bool, Callable[[], Iterable[bytes]] | None]:
+    """(binary stream, name, whether to close it, a function reading it again or None)."""
     if isinstance(source, (bytes, bytearray)):
-        return io.BytesIO(source), "<bytes>", True
+        data = bytes(source)
+        return io.BytesIO(data), "<bytes>", True, lambda: iter((data,))
     if isinstance(source, (str, os.PathLike)):
-        return open(source, "rb"), os.fspath(source), True
-    return source, getattr(source, "name", "<stream>"), False
-
-
-def sniff_xml(head: bytes, name: str) -> None:
-    """Raise NotXMLError unless the bytes start like an XML document."""
-    h = head.lstrip()[:200].lower()
-    if h.startswith(b"\xef\xbb\xbf"):
-        h = h[3:]
-    if not h.startswith(b"<") or h.startswith((b"<!doctype html", b"<html")) or b"<html" in h[:100]:
-        raise NotXMLError(f"{name}: not XML (starts with {head.lstrip()[:40]!r})")
-
-
-def refuse_entities(head: bytes, name: str) -> None:
-    """Refuse a document whose prolog declares entities.
-
-    Entity declarations can only appear in the DOCTYPE's internal subset,
-    before the root element, so the prolog is all that needs reading; NCBI's
-    replies have none. External DTDs are never fetched (expat does not load
-    them), so parsing needs no network and expands no entity it was not
-    given, and the C-accelerated parser can be used.
-    """
-    root = re.search(rb"<(?![?!])", head)
-    prolog = head[: root.start()] if root else head
-    if b"<!ENTITY" in prolog:
-        raise ValueError(f"{name}: the document declares XML entities; refused (entity expansion is disabled)")
+        name = os.fspath(source)
+        return open(name, "rb"), name, True, read_chunks(name)
+    return source, getattr(source, "name", "<stream>"), False, None
 
 
 _START = re.compile(r"<(PubmedArticle|PubmedBookArticle|DeleteCitation)[\s>]")
@@ -209,25 +193,33 @@ def _elements(buf: str) -> Iterator[tuple[int, int]]:
         pos = stop + 1
 
 
-def _not_an_article_set(head: bytes, f, name: str, issues: list[ParseIssue]) -> None:
-    """A document whose root is not ``PubmedArticleSet``: an NCBI ``<ERROR>``
-    raises RuntimeError, a cut-off document is an issue, anything else a
-    ValueError."""
+def _not_an_article_set(text: str, name: str, line: int, encoding: Encoding, issues: list[ParseIssue]) -> None:
+    """A document (from its root element at ``line``) whose root is not
+    ``PubmedArticleSet``: an NCBI ``<ERROR>`` raises :class:`NCBIErrorReply`,
+    a cut-off document is an issue, anything else an :class:`InputError`."""
     from xml.etree.ElementTree import ParseError, fromstring
 
+    bad = undecodable(text, line, encoding, xml=True)
+    if bad:
+        raise InputError(f"{name}: {bad}")
     try:
-        root = fromstring(head + f.read())
+        root = fromstring(text)
     except ParseError as exc:
-        issues.append(ParseIssue(name, f"line {exc.position[0]}", f"malformed or truncated XML: {exc}"))
+        issues.append(ParseIssue(name, f"line {line + exc.position[0] - 1}", f"malformed or truncated XML: {exc}"))
         return
     errs = [_text(e) for e in root.iter("ERROR")]
     if errs or root.tag in ("eFetchResult", "ERROR"):
-        raise RuntimeError(f"{name}: NCBI error: {'; '.join(e for e in errs if e) or _text(root)}")
-    raise ValueError(f"{name}: not a PubmedArticleSet (the root element is <{root.tag}>)")
+        raise NCBIErrorReply(f"{name}: NCBI error: {'; '.join(e for e in errs if e) or _text(root)}")
+    raise InputError(f"{name}: not a PubmedArticleSet (the root element is <{root.tag}>)")
 
 
-def iter_pubmed_xml(source, issues: list[ParseIssue] | None = None, chunk_size: int = 1 << 20
-                    ) -> Iterator[Record | Deletion]:
+def _where(position: int, line: int, text: str) -> str:
+    pmid = re.search(r"<PMID[^>]*>\s*(\d+)", text)
+    return f"record {position} (line {line}" + (f", PMID {pmid.group(1)})" if pmid else ")")
+
+
+def iter_pubmed_xml(source, issues: list[ParseIssue] | None = None, chunk_size: int = 1 << 20, *,
+                    encoding: Encoding | None = None) -> Iterator[Record | Deletion]:
     """Stream the records of a PubmedArticleSet (file path, bytes or binary stream).
 
     Yields :class:`Record` and :class:`Deletion` values one top-level element
@@ -235,47 +227,64 @@ def iter_pubmed_xml(source, issues: list[ParseIssue] | None = None, chunk_size: 
     ``PubmedBookArticle`` or ``DeleteCitation`` is cut out as the exact text
     it was sent as (kept as the record's ``raw``) and parsed on its own with
     the C-accelerated ElementTree, so memory stays flat however large the
-    file. A record that is not well-formed, or has no PMID, is skipped with
-    an issue naming its position and PMID; a file cut off mid-record ends the
-    stream after the last whole record with an issue naming the line. An
-    ``<ERROR>`` reply (eFetchResult) raises ``RuntimeError``; a reply that is
-    not XML raises :class:`NotXMLError`.
+    file. A record that is not well-formed, has no PMID, holds bytes that are
+    not text in the file's ``encoding`` (by default decided by the rule of
+    :mod:`.encoding`) or a DTD declaration is skipped with an issue naming
+    its position, line and PMID; so is a DTD declaration between records; a
+    file cut off mid-record ends the stream after the last whole record with
+    an issue naming the line. A DTD internal subset in the prolog raises
+    :class:`~.xml_prolog.DTDRefused`; an ``<ERROR>`` reply (eFetchResult)
+    raises :class:`NCBIErrorReply`; a reply that is not XML raises
+    :class:`NotXMLError`.
     """
     import codecs
     from xml.etree.ElementTree import ParseError, fromstring
 
     issues = issues if issues is not None else []
-    f, name, close = _open(source)
+    f, name, close, again = _open(source)
     try:
         head = f.read(65536)
-        sniff_xml(head, name)
-        refuse_entities(head, name)
-        root_tag = re.search(rb"<([A-Za-z][\w.-]*)", re.sub(rb"<[?!][^>]*>", b"", head))
-        if root_tag and root_tag.group(1) != b"PubmedArticleSet":
-            _not_an_article_set(head, f, name, issues)
+        enc = encoding or decide(head, True, name, again)
+        decoder = codecs.getincrementaldecoder(enc.codec)(errors="surrogateescape")
+        eof = not head
+        buf = decoder.decode(head, final=eof)
+        while (found := scan_prolog(buf, name, eof)) is None:
+            if len(buf) > MAX_PROLOG:
+                raise NotXMLError(f"{name}: more than {MAX_PROLOG:,} characters before the root element")
+            data = f.read(chunk_size)
+            eof = not data
+            buf += decoder.decode(data, final=eof)
+        root_at, root_tag = found
+        line = 1 + buf.count("\n", 0, root_at)
+        buf = buf[root_at:]
+        if root_tag != "PubmedArticleSet":
+            _not_an_article_set(buf + decoder.decode(f.read(), final=True), name, line, enc, issues)
             return
-        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        buf = decoder.decode(head)
-        line = 1
         position = 0
         last = None
         seen_end = False
-        eof = False
         while True:
             pos = 0
             for start, stop in _elements(buf):
                 text = buf[start:stop]
-                line_at = line + buf.count("\n", pos, start)
+                gap = buf[pos:start]
+                line_at = line + gap.count("\n")
+                if "<!" in gap and (m := DECLARATION.search(gap)):
+                    issues.append(ParseIssue(name, f"line {line + gap.count(chr(10), 0, m.start())}",
+                                             "a DTD declaration between records: refused (nothing in it is used)"))
                 pos = stop
                 line = line_at + text.count("\n")
                 position += 1
+                bad = undecodable(text, line_at, enc, xml=True)
+                if bad is None and "<!" in text and DECLARATION.search(text):
+                    bad = "a DTD declaration inside the record: refused"
+                if bad:
+                    issues.append(ParseIssue(name, _where(position, line_at, text), bad))
+                    continue
                 try:
                     el = fromstring(_without_references(text))
                 except ParseError as exc:
-                    pmid = re.search(r"<PMID[^>]*>\s*(\d+)", text)
-                    issues.append(ParseIssue(name, f"record {position} (line {line_at}"
-                                             + (f", PMID {pmid.group(1)})" if pmid else ")"),
-                                             f"malformed record skipped: {exc}"))
+                    issues.append(ParseIssue(name, _where(position, line_at, text), f"malformed record skipped: {exc}"))
                     continue
                 if el.tag == "DeleteCitation":
                     yield Deletion(tuple(p.text.strip() for p in el.findall("PMID") if p.text))
@@ -290,14 +299,13 @@ def iter_pubmed_xml(source, issues: list[ParseIssue] | None = None, chunk_size: 
             if eof:
                 if "</PubmedArticleSet>" in rest:
                     seen_end = True
+                if "<!" in rest and (m := DECLARATION.search(rest)):
+                    issues.append(ParseIssue(name, f"line {line + rest.count(chr(10), 0, m.start())}",
+                                             "a DTD declaration after the records: refused (nothing in it is used)"))
                 break
             data = f.read(chunk_size)
-            if not data:
-                eof = True
-                rest += decoder.decode(b"", final=True)
-            else:
-                rest += decoder.decode(data)
-            buf = rest
+            eof = not data
+            buf = rest + decoder.decode(data, final=eof)
         tail = _START.search(buf)
         if tail or not seen_end:
             where = f"line {line + buf.count(chr(10), 0, tail.start()) if tail else line}"

@@ -1,52 +1,83 @@
 """RIS files in and out (via rispy).
 
-Records are split at ``ER  -`` lines and parsed one at a time, so a broken
-record is skipped with an issue and the rest of the file is kept.
+The file is read line by line (bounded memory), decoded by the rule of
+:mod:`.encoding`; records are split at ``ER  -`` lines and parsed one at a
+time, so a broken record (or one holding bytes that are not text) is skipped
+with an issue naming its line and the rest of the file is kept.
 """
 from __future__ import annotations
 
 import os
 import re
-from typing import Iterable, Iterator
+from typing import IO, Iterable, Iterator
 
+from .encoding import Encoding, file_encoding, undecodable
 from .records import ParseIssue, Record, normalize_doi, year_in
 
+_END = re.compile(r"ER\s+-")
 
-def iter_ris(path, issues: list[ParseIssue] | None = None) -> Iterator[Record]:
-    """Records of an RIS file (via rispy); a broken record is skipped with an issue."""
+
+def _chunks(fh: IO[str]) -> Iterator[tuple[int, str]]:
+    """(first line, text) of each record: the lines up to an ``ER  -`` line."""
+    lines: list[str] = []
+    start = 0
+    for n, line in enumerate(fh, 1):
+        if _END.match(line):
+            if any(x.strip() for x in lines):
+                yield start, "".join(lines).strip()
+            lines = []
+            continue
+        if not lines or not any(x.strip() for x in lines):
+            start = n
+        lines.append(line)
+    if any(x.strip() for x in lines):
+        yield start, "".join(lines).strip()
+
+
+def iter_ris(path, issues: list[ParseIssue] | None = None, *, encoding: Encoding | None = None
+             ) -> Iterator[Record]:
+    """Records of an RIS file (via rispy); a broken record is skipped with an
+    issue; ``encoding`` by default decided by the rule of :mod:`.encoding`."""
     import rispy
 
     issues = issues if issues is not None else []
     name = os.fspath(path)
-    with open(name, encoding="utf-8-sig", errors="replace") as fh:
-        text = fh.read()
-    chunks = [c for c in re.split(r"(?m)^ER\s+-.*$", text) if c.strip()]
-    for i, chunk in enumerate(chunks, 1):
-        body = chunk.strip() + "\nER  - \n"
-        try:
-            entries = rispy.loads(body)
-        except Exception as exc:  # rispy raises on a malformed line
-            issues.append(ParseIssue(name, f"record {i}", f"broken RIS record: {exc}"))
-            continue
-        for e in entries:
-            title = e.get("title") or e.get("primary_title") or ""
-            if not title and not e.get("doi"):
-                issues.append(ParseIssue(name, f"record {i}", "no title and no DOI: skipped"))
+    enc = encoding or file_encoding(name, xml=False)
+    with open(name, encoding=enc.codec, errors="surrogateescape", newline=None) as fh:
+        for i, (line, chunk) in enumerate(_chunks(fh), 1):
+            where = f"record {i} (line {line})"
+            bad = undecodable(chunk, line, enc)
+            if bad:
+                issues.append(ParseIssue(name, where, bad))
                 continue
-            pmid = None
-            for key in ("accession_number", "pubmed_id"):
-                v = str(e.get(key) or "").strip()
-                if v.isdigit():
-                    pmid = v
-            authors = tuple(_ris_author(a) for a in (e.get("authors") or e.get("first_authors") or []))
-            yield Record(
-                pmid=pmid, title=title, abstract=e.get("abstract", ""), authors=authors,
-                journal=e.get("secondary_title") or e.get("journal_name") or e.get("alternate_title1") or "",
-                year=year_in(str(e.get("year") or e.get("publication_year") or "")),
-                volume=str(e.get("volume", "")), issue=str(e.get("number", "")),
-                pages="-".join(x for x in (str(e.get("start_page", "")), str(e.get("end_page", ""))) if x),
-                doi=normalize_doi(e.get("doi")), mesh_terms=tuple(e.get("keywords", [])),
-                language=e.get("language", ""), raw=body, raw_format="ris")
+            yield from _records(rispy, name, where, chunk + "\nER  - \n", issues)
+
+
+def _records(rispy, name: str, where: str, body: str, issues: list[ParseIssue]) -> Iterator[Record]:
+    try:
+        entries = rispy.loads(body)
+    except Exception as exc:  # rispy raises on a malformed line
+        issues.append(ParseIssue(name, where, f"broken RIS record: {exc}"))
+        return
+    for e in entries:
+        title = e.get("title") or e.get("primary_title") or ""
+        if not title and not e.get("doi"):
+            issues.append(ParseIssue(name, where, "no title and no DOI: skipped"))
+            continue
+        pmid = None
+        for key in ("accession_number", "pubmed_id"):
+            v = str(e.get(key) or "").strip()
+            if v.isdigit():
+                pmid = v
+        authors = tuple(_ris_author(a) for a in (e.get("authors") or e.get("first_authors") or []))
+        yield Record(
+            pmid=pmid, title=title, abstract=e.get("abstract", ""), authors=authors,
+            journal=e.get("secondary_title") or e.get("journal_name") or e.get("alternate_title1") or "",
+            year=year_in(str(e.get("year") or e.get("publication_year") or "")),
+            volume=str(e.get("volume", "")), issue=str(e.get("number", "")),
+            pages="-".join(x for x in (str(e.get("start_page", "")), str(e.get("end_page", ""))) if x),
+            doi=normalize_doi(e.get("doi")), mesh_terms=tuple(e.get("keywords", [])),
+            language=e.get("language", ""), raw=body, raw_format="ris")
 
 
 def _ris_author(a: str) -> str:

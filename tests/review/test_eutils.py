@@ -36,6 +36,43 @@ def test_efetch_errors_expired_history_versus_retry():
     assert [r.pmid for r in parse_efetch(data)] == ["11748933", "11700088"]
 
 
+def test_hostile_or_garbled_replies_ask_for_a_retry():
+    from tests.ncbi_server import HOSTILE
+
+    for body in (HOSTILE, HOSTILE.replace(b"PubmedArticleSet [", b"eSearchResult [")):
+        with pytest.raises(_Retry, match="internal DTD subset"):
+            parse_efetch(body)
+        with pytest.raises(_Retry, match="internal DTD subset"):
+            parse_esearch(body)
+    for count in (b"abc", b"-1", b"1e3", b"\xd9\xa3", b""):
+        with pytest.raises(_Retry, match="Count"):
+            parse_esearch(b"<eSearchResult><Count>" + count + b"</Count><IdList/></eSearchResult>")
+    with pytest.raises(_Retry, match="not a PMID"):
+        parse_esearch(b"<eSearchResult><Count>1</Count><IdList><Id>x1</Id></IdList></eSearchResult>")
+
+
+def test_a_hostile_reply_is_retried_then_the_search_completes(ncbi, tmp_path, capsys):
+    ncbi.fault("esearch.fcgi", "badcount")
+    ncbi.fault("efetch.fcgi", "entities")
+    db = tmp_path / "review.sqlite"
+    assert search(ncbi, db, "--batch-size", "10") == 0
+    assert len(stored(db)) == 7 and not ncbi.faults
+    err = capsys.readouterr().err
+    assert "<Count>abc</Count> is not a whole number; try 2 of 6" in err
+    assert "internal DTD subset" in err and "Traceback" not in err
+
+
+def test_a_reply_that_stays_hostile_is_exit_4_and_resumable(ncbi, tmp_path, capsys):
+    for _ in range(2):
+        ncbi.fault("efetch.fcgi", "entities")
+    db = tmp_path / "review.sqlite"
+    assert search(ncbi, db, "--batch-size", "10", "--max-tries", "2") == 4
+    err = capsys.readouterr().err
+    assert "metail2: error: efetch.fcgi: gave up after 2 tries: EFetch reply refused:" in err
+    assert "run the same command again to resume" in err and "Traceback" not in err
+    assert search(ncbi, db, "--batch-size", "10") == 0 and len(stored(db)) == 7
+
+
 def test_the_server_lists_at_most_max_ids(ncbi):
     client = EutilsClient(base_url=ncbi.url, api_key="k")
     assert client.max_ids == 9999  # NCBI's

@@ -23,4 +23,4 @@ def test_a_record_without_pmid_is_skipped_and_named(tmp_path):
     issues: list[ParseIssue] = []
     (r,) = list(iter_medline(p, issues))
     assert r.pmid == "1" and r.year == 1999 and r.authors == ("IL-2 Study Group",)
-    assert [(i.where, i.message) for i in issues] == [("record 2", "no PMID: skipped")]
+    assert [(i.where, i.message) for i in issues] == [("record 2 (line 6)", "no PMID: skipped")]

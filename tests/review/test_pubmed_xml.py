@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from metail2.review.pubmed_xml import NotXMLError, iter_pubmed_xml, parse_pubmed_xml
+from metail2.review.xml_prolog import DTDRefused
 from metail2.review.records import Deletion, ParseIssue
 
 from tests.conftest import ROOT
@@ -116,12 +117,62 @@ def test_synthetic_medline_date_collective_book_deletion_and_nested_ids(tmp_path
     assert issues and "no PMID" in issues[0].message
 
 
-def test_entity_declarations_are_refused(tmp_path):
+BOMB = ('<!DOCTYPE PubmedArticleSet [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+        "<PubmedArticleSet><PubmedArticle><MedlineCitation><PMID>1</PMID><Article><ArticleTitle>&b;</ArticleTitle>"
+        "</Article></MedlineCitation></PubmedArticle></PubmedArticleSet>")
+
+
+@pytest.mark.parametrize("before", [
+    '<?xml version="1.0"?>',
+    '<?xml version="1.0"?><!-- <x looks like a root element -->',  # bypassed the old prolog search
+    '<?xml version="1.0"?>\n<?xml-stylesheet href="<x.xsl"?>\n<!-- a > b -->\n',
+    "\ufeff" + "<!-- " + "padding " * 20000 + " -->",  # more than the first read
+], ids=["plain", "comment-with-tag", "pi-and-comment", "long-comment"])
+def test_a_dtd_internal_subset_is_refused_wherever_it_is(tmp_path, before):
     p = tmp_path / "bomb.xml"
-    p.write_text('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]>'
-                 "<PubmedArticleSet>&b;</PubmedArticleSet>")
-    with pytest.raises(Exception, match="(?i)entit"):
+    p.write_text(before + BOMB, encoding="utf-8")
+    with pytest.raises(DTDRefused, match="line [0-9]+: the DOCTYPE declares an internal DTD subset"):
         list(iter_pubmed_xml(p))
+
+
+def test_an_empty_internal_subset_or_a_stray_declaration_is_refused_too(tmp_path):
+    for text in ('<!DOCTYPE PubmedArticleSet PUBLIC "-//NLM//x" "http://x/[y].dtd" []><PubmedArticleSet/>',
+                 '<?xml version="1.0"?>\n<!ENTITY a "b">\n<PubmedArticleSet/>'):
+        with pytest.raises(DTDRefused):
+            list(iter_pubmed_xml(text.encode()))
+
+
+def test_a_declaration_inside_or_between_records_is_refused_and_the_rest_kept(tmp_path):
+    art = "<PubmedArticle><MedlineCitation><PMID>{}</PMID><Article><ArticleTitle>{}</ArticleTitle></Article>" \
+          "</MedlineCitation></PubmedArticle>\n"
+    text = ('<?xml version="1.0"?>\n<PubmedArticleSet>\n' + art.format(1, "one")
+            + '<!DOCTYPE x [<!ENTITY e "x">]>\n' + art.format(2, '<!ENTITY f "y">two') + art.format(3, "three")
+            + "</PubmedArticleSet>\n")
+    issues: list[ParseIssue] = []
+    assert [r.pmid for r in iter_pubmed_xml(text.encode(), issues)] == ["1", "3"]
+    assert [(i.where, i.message) for i in issues] == [
+        ("line 4", "a DTD declaration between records: refused (nothing in it is used)"),
+        ("record 2 (line 5, PMID 2)", "a DTD declaration inside the record: refused")]
+
+
+def test_refusals_are_one_line_on_the_command_line_and_store_nothing(tmp_path, capsys):
+    from metail2.cli import main
+
+    p = tmp_path / "bomb.xml"
+    p.write_text('<?xml version="1.0"?><!-- <x -->' + BOMB)
+    db = tmp_path / "s.sqlite"
+    assert main(["records", "import", str(p), str(NCBI / "pubmed1.xml"), "--db", str(db)]) == 2
+    cap = capsys.readouterr()
+    assert cap.err == (f"metail2: error: {p}: line 1: the DOCTYPE declares an internal DTD subset (entity "
+                       "declarations): refused; PubMed never sends one, and its entities could expand without bound "
+                       "or read local files\n")
+    assert "pubmed1.xml: 2 records" in cap.out
+
+
+def test_no_root_element_is_not_xml(tmp_path):
+    for text in (b"<!-- only a comment -->", b"", b"PMID- 1\nTI  - MEDLINE, not XML\n"):
+        with pytest.raises(NotXMLError):
+            list(iter_pubmed_xml(text))
 
 
 def test_truncated_einfo_is_reported_not_crashed():
