@@ -32,8 +32,9 @@ def register(sub) -> None:
     p.add_argument("--format", choices=FORMATS, help="html or docx (default: from the file name)")
     p.add_argument("--db", metavar="REVIEW.sqlite", help="records store: add the PRISMA flow counts (and diagram)")
     p.add_argument("--mods", nargs="+", default=[], metavar="COL", help="moderators of a meta-regression")
-    p.add_argument("--include-unclassified", action="store_true",
-                   help="keep studies with an unknown grouping value in the test for subgroup differences")
+    if not any("--include-unclassified" in a.option_strings for a in p._actions):  # until the pool options have it
+        p.add_argument("--include-unclassified", action="store_true",
+                       help="keep studies with an unknown grouping value in the test for subgroup differences")
     p.add_argument("--title", metavar="TEXT", help="the report's title")
     p.add_argument("--no-prediction", dest="prediction", action="store_false",
                    help="no prediction intervals on the forest plot")
