@@ -5,7 +5,18 @@ import argparse
 import json
 import sys
 
-from ._common import subcommands
+from ._common import positive_int, subcommands
+
+
+def _seconds(text: str) -> float:
+    """argparse type: a number of seconds, 0 or more."""
+    try:
+        x = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 <= x < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be 0 or more (is {text})")
+    return x
 
 
 def register(sub) -> None:
@@ -15,11 +26,12 @@ def register(sub) -> None:
     se.add_argument("--email", help="your email, sent to NCBI as they ask")
     se.add_argument("--api-key", help="NCBI API key (or env NCBI_API_KEY): 10 requests/s instead of 3")
     se.add_argument("--eutils-url", help="E-utilities base ending in /entrez/eutils/ (or env METAIL2_EUTILS_URL)")
-    se.add_argument("--batch-size", type=int, default=200, metavar="N")
+    se.add_argument("--batch-size", type=positive_int, default=200, metavar="N",
+                    help="records per EFetch request and per transaction (default 200)")
     se.add_argument("--mindate", help="publication date from (YYYY/MM/DD, YYYY/MM or YYYY)")
     se.add_argument("--maxdate", help="publication date to")
-    se.add_argument("--max-tries", type=int, default=6, help=argparse.SUPPRESS)
-    se.add_argument("--backoff", type=float, default=1.0, help=argparse.SUPPRESS)
+    se.add_argument("--max-tries", type=positive_int, default=6, help=argparse.SUPPRESS)
+    se.add_argument("--backoff", type=_seconds, default=1.0, help=argparse.SUPPRESS)
     se.set_defaults(func=_search)
 
     rec = sub.add_parser("records", help="import and export bibliographic records")
@@ -59,10 +71,13 @@ def register(sub) -> None:
 
 def _search(args) -> int:
     from ..review import EutilsClient, EutilsError, open_store, run_search
+    from ..review.search import check_search_options
 
     log = lambda m: print(m, file=sys.stderr)  # noqa: E731
+    args.on_interrupt = "every batch already fetched is stored; run the same command again to resume"
     client = EutilsClient(base_url=args.eutils_url, email=args.email, api_key=args.api_key,
                           max_tries=args.max_tries, backoff=args.backoff, log=log)
+    check_search_options(args.batch_size, args.mindate, args.maxdate)  # before a store is made
     with open_store(args.db, create=True) as store:
         try:
             run = run_search(store, client, args.query, batch_size=args.batch_size, mindate=args.mindate,
@@ -80,35 +95,45 @@ def _search(args) -> int:
 
 
 def _records_import(args) -> int:
-    import os
-
     from ..errors import InputError
-    from ..review import NotXMLError, StoreError, import_file, open_store
+    from ..review import StoreError, import_file, inspect_file, open_store
 
+    args.on_interrupt = ("the records of whole batches already imported are kept; run the same command again "
+                         "to finish (a file already imported is recognised and not counted twice)")
     code = 0
-    with open_store(args.db, create=True) as store:
+    store = None
+    try:
         for path in args.files:
-            if not os.path.exists(path):
-                print(f"{path}: no such file", file=sys.stderr)
-                code = 2
-                continue
             try:
-                done = import_file(store, path)
+                facts = inspect_file(path)
+                if store is None:  # only once a file can be read: a command that imports nothing creates nothing
+                    store = open_store(args.db, create=True)
+                done = import_file(store, path, facts=facts)
             except StoreError:
                 raise
-            except (NotXMLError, InputError, RuntimeError) as exc:
-                msg = str(exc)
+            except (InputError, OSError) as exc:
+                msg = str(exc) if isinstance(exc, InputError) else f"{exc.filename or path}: {exc.strerror or exc}"
                 print(f"metail2: error: {msg if msg.startswith(path) else f'{path}: {msg}'}", file=sys.stderr)
                 code = 2
                 continue
-            if done.encoding is not None and not done.encoding.plain_utf8:
-                print(f"{path}: read as {done.encoding.how}")
-            print(f"{path}: {len(done.results)} records ({done.count('new')} new, {done.count('duplicate')} "
-                  f"duplicates linked, {done.count('existing')} already stored); {len(done.issues)} skipped")
+            for note in (done.note, None if done.encoding.plain_utf8 else f"read as {done.encoding.how}"):
+                if note:
+                    print(f"{path}: {note}")
+            if done.already is not None:
+                print(f"{path}: already imported (import {done.already.id} of {done.already.query}, same content, "
+                      f"SHA-256 {facts.sha256[:12]}…): nothing imported, not counted again")
+                continue
+            print(f"{path}: {done.total} records ({done.count('new')} new, {done.count('duplicate')} "
+                  f"duplicates linked, {done.count('existing')} already stored); {len(done.issues)} skipped"
+                  + (f"; resumed import {done.search_id} after the {done.resumed} records its first run stored"
+                     if done.resumed else ""))
             for issue in done.issues:
                 print(f"  skipped: {issue}", file=sys.stderr)
             if done.issues:
                 code = max(code, 1)
+    finally:
+        if store is not None:
+            store.close()
     return code
 
 

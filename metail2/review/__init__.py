@@ -10,7 +10,7 @@ command line glues the store to the sheets. requests, defusedxml, Bio and
 rispy load on first use.
 """
 from .eutils import EutilsClient, EutilsError, SearchResult, WebEnvExpired
-from .imports import FileImport, file_format, import_file
+from .imports import FileFacts, FileImport, file_format, import_file, inspect_file
 from .medline import iter_medline
 from .prisma import Prisma, prisma_counts
 from .pubmed_xml import NotXMLError, iter_pubmed_xml, parse_pubmed_xml
@@ -24,7 +24,7 @@ from .store import Store, StoreError, open_store
 __all__ = [
     # search and import
     "EutilsClient", "EutilsError", "WebEnvExpired", "SearchResult", "run_search", "split_by_date", "SearchRun",
-    "import_file", "file_format", "FileImport",
+    "import_file", "inspect_file", "file_format", "FileImport", "FileFacts",
     # records and parsers
     "Record", "Deletion", "ParseIssue", "normalize_doi", "title_key", "iter_pubmed_xml", "parse_pubmed_xml",
     "NotXMLError", "iter_medline", "iter_ris", "to_ris",

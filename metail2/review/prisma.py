@@ -1,7 +1,9 @@
 """The PRISMA 2020 flow counts (Page et al. 2021, BMJ 372:n71).
 
-Identification counts every record each search or imported file found;
-duplicates and records withdrawn by NCBI are removed; screening and
+Identification counts every record each search or imported file found
+(a file imported again with the same content is recognised and counted once;
+a search or import that stopped is labelled incomplete until it is run
+again); duplicates and records withdrawn by NCBI are removed; screening and
 full-text assessment count the decision that counts for each unique record
 (:func:`metail2.review.screening.settle`): a record whose reviewers disagree
 is counted as a conflict awaiting a decision, never given one reviewer's
@@ -64,9 +66,10 @@ class Prisma:
 
 
 def _source_label(s) -> str:
+    unfinished = "" if s.status == "complete" else "; incomplete: run the same command again to finish it"
     if s.source == "pubmed":
-        return f"PubMed (search {s.id}: {s.query})"
-    return f"file {os.path.basename(s.query)} ({s.database}, import {s.id})"
+        return f"PubMed (search {s.id}: {s.query}{unfinished})"
+    return f"file {os.path.basename(s.query)} ({s.database}, import {s.id}{unfinished})"
 
 
 def prisma_counts(store: Store) -> Prisma:

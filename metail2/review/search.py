@@ -11,9 +11,11 @@ interrupted fetch resumes with nothing duplicated and nothing lost.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Callable
 
+from ..errors import InputError
 from .eutils import FIRST_DATE, EutilsClient, EutilsError, SearchResult, WebEnvExpired
 from .records import Record
 from .store import SearchPart, Store
@@ -23,11 +25,30 @@ def _fmt(d: dt.date) -> str:
     return d.strftime("%Y/%m/%d")
 
 
-def _parse_date(s: str | None, default: dt.date) -> dt.date:
+_DATE = re.compile(r"(\d{4})(?:[/-](\d{1,2})(?:[/-](\d{1,2}))?)?")
+
+
+def _parse_date(s: str | None, default: dt.date, what: str = "date") -> dt.date:
     if not s:
         return default
-    parts = [int(p) for p in s.replace("-", "/").split("/")]
-    return dt.date(parts[0], parts[1] if len(parts) > 1 else 1, parts[2] if len(parts) > 2 else 1)
+    m = _DATE.fullmatch(s.strip())
+    try:
+        if m is None:
+            raise ValueError
+        return dt.date(int(m.group(1)), int(m.group(2) or 1), int(m.group(3) or 1))
+    except ValueError:
+        raise InputError(f"{what} {s!r} is not a date (YYYY, YYYY/MM or YYYY/MM/DD)") from None
+
+
+def check_search_options(batch_size: int, mindate: str | None, maxdate: str | None) -> None:
+    """Raise :class:`~metail2.errors.InputError` for options a search cannot
+    run with (before anything is stored or sent)."""
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise InputError(f"--batch-size must be 1 or more (is {batch_size})")
+    lo = _parse_date(mindate, FIRST_DATE, "--mindate")
+    hi = _parse_date(maxdate, dt.date.today(), "--maxdate")
+    if lo > hi:
+        raise InputError(f"--mindate {mindate} is after --maxdate {maxdate or 'today'}")
 
 
 def split_by_date(client: EutilsClient, term: str, lo: dt.date, hi: dt.date, count: int | None = None,
@@ -117,6 +138,7 @@ def run_search(store: Store, client: EutilsClient, term: str, *, batch_size: int
                maxdate: str | None = None, log: Callable[[str], None] = lambda m: None) -> SearchRun:
     """Search PubMed and fetch every record into ``store``, resuming an
     unfinished run of the same search (same query and options)."""
+    check_search_options(batch_size, mindate, maxdate)
     params = {"mindate": mindate, "maxdate": maxdate, "batch_size": batch_size}
     prior = store.unfinished_search(term, params)
     if prior is None:

@@ -11,23 +11,23 @@ from tests.conftest import ROOT
 NCBI = ROOT / "tests" / "fixtures" / "ncbi"
 
 
-def test_file_format_from_the_name():
-    assert [file_format(n) for n in ("a.RIS", "b.nbib", "c.txt", "d.medline", "e.xml", "f")] == \
-        ["ris", "medline", "medline", "medline", "pubmed-xml", "pubmed-xml"]
+def test_file_format_from_the_content(tmp_path):
+    assert [file_format(NCBI / n) for n in ("pubmed1.xml", "pubmed_result2.txt")] == ["pubmed-xml", "medline"]
+    ris = tmp_path / "x.txt"
+    ris.write_text("Provider: a database\n\nTY  - JOUR\nTI  - T\nER  - \n")
+    assert file_format(ris) == "ris"
 
 
-def test_an_import_is_one_logged_search(tmp_path):
+def test_an_import_is_one_logged_search_and_a_reimport_is_recognised(tmp_path):
     with open_store(tmp_path / "s.sqlite", create=True) as s:
         done = import_file(s, str(NCBI / "pubmed_result2.txt"))
         again = import_file(s, str(NCBI / "pubmed_result2.txt"))
-        (log, log2) = s.searches()
-    assert done.format == "medline" and done.count("new") == 4 and done.issues == ()
-    assert again.count("existing") == 4
+        (log,) = s.searches()
+    assert done.format == "medline" and done.count("new") == 4 and done.issues == () and done.already is None
     assert (log.source, log.query, log.database, log.count, log.status) == \
         ("file", str(NCBI / "pubmed_result2.txt"), "medline", 4, "complete")
-    assert log2.id == again.search_id
-
-
+    assert again.already == log and again.search_id == log.id and again.total == 0
+    assert len(log.content_sha256) == 64
 def test_export_jsonl_csv_ris(tmp_path, capsys):
     db = str(tmp_path / "s.sqlite")
     assert main(["records", "import", str(NCBI / "pubmed4.xml"), str(NCBI / "pubmed1.xml"), "--db", db]) == 0
@@ -59,7 +59,7 @@ def test_import_reports_a_broken_file_and_keeps_the_good_ones(tmp_path, capsys):
     assert code == 2
     assert f"{cut}: 1 records (1 new, 0 duplicates linked, 0 already stored); 1 skipped" in cap.out
     assert "after PMID 11748933" in cap.err and "not XML" in cap.err
-    assert f"{tmp_path / 'missing.ris'}: no such file" in cap.err
+    assert f"metail2: error: {tmp_path / 'missing.ris'}: no such file" in cap.err
     with open_store(db) as s:
         (log,) = s.searches()  # the HTML page stored nothing and logged nothing
         assert log.count == 1 and "after PMID 11748933" in log.message

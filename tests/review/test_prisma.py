@@ -21,7 +21,13 @@ def test_two_reviewers_conflicts_and_prisma(tmp_path, capsys):
     db = str(tmp_path / "s.sqlite")
     main(["records", "import", str(NCBI / "pubmed1.xml"), str(NCBI / "pubmed2.xml"), str(NCBI / "pubmed_result2.txt"),
           "--db", db])
-    main(["records", "import", str(NCBI / "pubmed1.xml"), "--db", db])  # the same file twice: 2 duplicates
+    # the same file again, and a copy under another name: recognised by content, not counted twice
+    copy = tmp_path / "copy.xml"
+    copy.write_bytes((NCBI / "pubmed1.xml").read_bytes())
+    capsys.readouterr()
+    assert main(["records", "import", str(NCBI / "pubmed1.xml"), str(copy), "--db", db]) == 0
+    out = capsys.readouterr().out
+    assert out.count("already imported (import 1 of") == 2 and "not counted again" in out
     sheet = tmp_path / "ta.csv"
     assert main(["screen", "export", "--db", db, "--csv", str(sheet)]) == 0
     assert len(list(csv.DictReader(open(sheet)))) == 8
@@ -44,12 +50,12 @@ def test_two_reviewers_conflicts_and_prisma(tmp_path, capsys):
     capsys.readouterr()
     assert main(["prisma", "--db", db, "--json"]) == 0
     p = json.loads(capsys.readouterr().out)
-    assert p["identified_total"] == 10 and p["duplicates_removed"] == 2 and p["screened"] == 8
+    assert p["identified_total"] == 8 and p["duplicates_removed"] == 0 and p["screened"] == 8
     assert p["excluded_screening"] == 2 and p["screening_conflicts"] == 1 and p["screening_pending"] == 5
     assert p["reports_sought"] == 1 and p["reports_assessed"] == 1
     assert p["reports_excluded"] == {"no response data": 1} and p["included"] == 0
     assert main(["prisma", "--db", db]) == 0
-    assert "Duplicate records removed: 2" in capsys.readouterr().out
+    assert "Duplicate records removed: 0" in capsys.readouterr().out
 
 
 def full_text_review(path, full_text: list[tuple[str, int, str, str]]):

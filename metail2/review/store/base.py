@@ -164,6 +164,11 @@ class Store(abc.ABC):
     def fetched_batches(self, search_id: int, part: int) -> set[int]:
         """The ``retstart`` of every batch of a part already stored."""
 
+    @abc.abstractmethod
+    def stored_through(self, search_id: int, part: int) -> int:
+        """How many items from the start of a part its stored batches cover
+        (``retstart + size`` of the last; 0 when none): where a resumed file import goes on."""
+
     # ----------------------------------------------------------------- records
 
     @abc.abstractmethod

@@ -304,6 +304,10 @@ class SQLiteStore(Store):
         return {r[0] for r in self.db.execute(
             "SELECT retstart FROM batches WHERE search_id=? AND part=?", (search_id, part))}
 
+    def stored_through(self, search_id: int, part: int) -> int:
+        return self.db.execute("SELECT COALESCE(MAX(retstart + size), 0) FROM batches WHERE search_id=? AND part=?",
+                               (search_id, part)).fetchone()[0]
+
     # ----------------------------------------------------------------- records
     def _add(self, db, rec: Record, search_id: int) -> AddResult:
         if rec.pmid:
