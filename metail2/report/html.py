@@ -30,8 +30,16 @@ def inline_svg(svg: str, prefix: str, label: str = "") -> str:
     s = re.sub(r"<metadata>.*?</metadata>", "", s, flags=re.S)
     if _UNSAFE_SVG.search(s):
         raise ValueError(f"figure {prefix!r}: the SVG holds a script, an event handler or an external link")
-    s = re.sub(r'(?<=\sid=")([^"]+)"', lambda m: f'{prefix}-{m.group(1)}"', s)
-    s = re.sub(r'((?:xlink:)?href="#|url\(#)([^")]+)', lambda m: f"{m.group(1)}{prefix}-{m.group(2)}", s)
+    seen: dict = {}
+
+    def new_id(m):
+        value = m.group(3)
+        seen[value] = seen.get(value, 0) + 1   # an id a figure gives twice gets -2, -3, … (ids stay unique)
+        n = f"-{seen[value]}" if seen[value] > 1 else ""
+        return f"{m.group(1)}{m.group(2)}{prefix}-{value}{n}{m.group(2)}"
+
+    s = re.sub(r"""(\sid=)(["'])(.*?)\2""", new_id, s)
+    s = re.sub(r"""((?:xlink:)?href=["']#|url\(#)([^"')]+)""", lambda m: f"{m.group(1)}{prefix}-{m.group(2)}", s)
     if label:
         from markupsafe import escape
 

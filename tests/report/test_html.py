@@ -190,6 +190,11 @@ def test_inline_svg_refuses_scripts_and_external_links(bad):
         inline_svg(bad, "f")
 
 
+def test_inline_svg_keeps_ids_unique():
+    s = inline_svg("""<svg><g id='ci:Quote "&amp;"'></g><g id="a"></g><g id="a"></g></svg>""", "f")
+    assert """id='f-ci:Quote "&amp;"'""" in s and 'id="f-a"' in s and 'id="f-a-2"' in s
+
+
 def test_inline_svg_prefixes_ids():
     s = inline_svg('<?xml version="1.0"?><!DOCTYPE svg><svg><defs><path id="m1"/></defs>'
                    '<use xlink:href="#m1"/><g clip-path="url(#c2)" id="c2"></g></svg>', "fig-x", "A <b>")
