@@ -98,7 +98,12 @@ def build(document, date: str | None = None):
     """A python-docx ``Document`` of a report :class:`~.document.Document`."""
     import datetime as dt
 
-    import docx
+    try:
+        import docx
+    except ImportError:
+        from ..errors import InputError
+
+        raise InputError("a Word report needs python-docx: pip install 'metail2[docx]'") from None
     from docx.shared import Inches
 
     from ._table import Table

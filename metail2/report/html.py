@@ -49,7 +49,12 @@ def inline_svg(svg: str, prefix: str, label: str = "") -> str:
 
 def environment():
     """The Jinja2 environment of the report templates (autoescaped, strict)."""
-    import jinja2
+    try:
+        import jinja2
+    except ImportError:
+        from ..errors import InputError
+
+        raise InputError("the HTML report needs Jinja2: pip install jinja2") from None
 
     return jinja2.Environment(loader=jinja2.PackageLoader("metail2.report", "templates"),
                               autoescape=True, undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
