@@ -161,11 +161,12 @@ def make_figures(analyses, prisma=None, *, svg: bool = True, png: bool = False, 
 
 
 def prisma_counts(db: str) -> dict:
-    """The PRISMA 2020 counts of a records store, as a dict."""
+    """The PRISMA 2020 counts of a records store, as a dict (the store is
+    opened read-only: a report never changes it)."""
     from ..review import open_store
     from ..review import prisma_counts as counts
 
-    with open_store(db) as store:
+    with open_store(db, readonly=True) as store:
         return counts(store).to_dict()
 
 
