@@ -58,14 +58,20 @@ def register(sub) -> None:
     si = ss2.add_parser("import", help="read a reviewer's filled screening sheet")
     si.add_argument("file", metavar="FILE")
     si.add_argument("--db", required=True, metavar="REVIEW.sqlite")
-    si.add_argument("--reviewer", required=True, metavar="NAME")
-    si.add_argument("--stage", default="title-abstract", choices=("title-abstract", "full-text"))
+    si.add_argument("--reviewer", required=True, metavar="NAME",
+                    help="the reviewer's name (case and spacing ignored; 'consensus' settles conflicts)")
+    si.add_argument("--stage", choices=("title-abstract", "full-text"),
+                    help="the sheet's stage: read from its stage column; needed only for a sheet without one")
+    si.add_argument("--replace", action="store_true",
+                    help="store decisions that change ones this reviewer already stored (listed without it)")
     sc = ss2.add_parser("conflicts", help="list records the reviewers disagree on")
     sc.add_argument("--db", required=True, metavar="REVIEW.sqlite")
     sc.add_argument("--stage", default="title-abstract", choices=("title-abstract", "full-text"))
     pr = sub.add_parser("prisma", help="PRISMA 2020 flow counts")
     pr.add_argument("--db", required=True, metavar="REVIEW.sqlite")
     pr.add_argument("--json", action="store_true")
+    pr.add_argument("--diagram", action="append", default=[], metavar="FILE",
+                    help="also draw the PRISMA 2020 flow diagram (.svg, .png or .pdf); repeat for several")
     pr.set_defaults(func=_prisma)
 
 
@@ -169,6 +175,7 @@ def _records_export(args) -> int:
 def _screen(args) -> int:
     from ..review import conflicts, export_screening, import_screening, open_store
 
+    args.on_interrupt = "nothing was written" if args.screen_command == "export" else "nothing was stored"
     with open_store(args.db, readonly=args.screen_command != "import") as store:
         if args.screen_command == "export":
             out = args.csv or args.xlsx
@@ -176,23 +183,42 @@ def _screen(args) -> int:
             print(f"{n} records to screen ({args.stage}) written to {out}")
             return 0
         if args.screen_command == "import":
-            rep = import_screening(store, args.file, args.reviewer, args.stage)
-            print(f"{args.file}: {rep.stored} decisions by {args.reviewer} stored; {rep.blank} rows left blank")
-            found = rep.conflicts
+            rep = import_screening(store, args.file, args.reviewer, args.stage, replace=args.replace)
+            print(f"{args.file}: {rep.stage} decisions by {rep.reviewer}: {rep.stored} stored ({rep.new} new, "
+                  f"{rep.changed} changed); {rep.unchanged} unchanged; {rep.blank} rows left blank")
+            found, stage = rep.conflicts, rep.stage
         else:
-            found = conflicts(store, args.stage)
+            found, stage = conflicts(store, args.stage), args.stage
         for c in found:
             print(f"conflict: record {c['record_id']}: " + ", ".join(
                 f"{k}={v}" + (f" ({c['reasons'][k]})" if c["about"] == "reason" else "")
                 for k, v in c["decisions"].items()))
-        print(f"{len(found)} conflicts at {args.stage}")
+        print(f"{len(found)} conflicts at {stage}")
     return 1 if found and args.screen_command == "conflicts" else 0
 
 
 def _prisma(args) -> int:
     from ..review import open_store, prisma_counts
 
+    for out in args.diagram:
+        if not out.lower().endswith((".png", ".svg", ".pdf")):
+            print(f"metail2: error: {out}: use a .png, .svg or .pdf file name", file=sys.stderr)
+            return 2
     with open_store(args.db, readonly=True) as store:
         p = prisma_counts(store)
     print(p.to_json() if args.json else p.table())
+    if args.diagram:
+        import os
+
+        import matplotlib
+
+        matplotlib.use("Agg")
+        from .._io import atomic_output
+        from ..plots import prisma
+
+        drawn = prisma(p.to_dict())
+        for out in args.diagram:
+            os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+            atomic_output(out, drawn.savefig)
+            print(f"wrote {out}", file=sys.stderr if args.json else sys.stdout)
     return 0

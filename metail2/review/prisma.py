@@ -7,7 +7,8 @@ again); duplicates and records withdrawn by NCBI are removed; screening and
 full-text assessment count the decision that counts for each unique record
 (:func:`metail2.review.screening.settle`): a record whose reviewers disagree
 is counted as a conflict awaiting a decision, never given one reviewer's
-decision or exclusion reason.
+decision or exclusion reason. Exclusion reasons are compared and counted
+ignoring case and spacing (they once had to match exactly).
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import os
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 
-from .screening import CONFLICT, DECISIONS, settled
+from .screening import CONFLICT, DECISIONS, reason_key, settled
 from .store import Store
 
 
@@ -72,6 +73,16 @@ def _source_label(s) -> str:
     return f"file {os.path.basename(s.query)} ({s.database}, import {s.id}{unfinished})"
 
 
+def _by_reason(reasons) -> Counter:
+    """Exclusion reasons counted ignoring case and spacing ("Not IL-2" is
+    "not  IL-2"), each under its most used spelling (ties: the first in
+    sorted order)."""
+    spellings: dict[str, Counter] = {}
+    for r in reasons:
+        spellings.setdefault(reason_key(r), Counter())[r] += 1
+    return Counter({max(sorted(c), key=c.__getitem__): sum(c.values()) for c in spellings.values()})
+
+
 def prisma_counts(store: Store) -> Prisma:
     """The PRISMA 2020 counts of the review in ``store``."""
     identified = {_source_label(s): store.search_record_count(s.id) for s in store.searches()}
@@ -83,7 +94,7 @@ def prisma_counts(store: Store) -> Prisma:
     sought = {k for k, v in ta.items() if v in ("include", "maybe")}
     ft = {k: v for k, v in settled(store, "full-text").items() if k in sought}
     assessed = sum(v.decision in ("include", "exclude") for v in ft.values())
-    reasons = Counter(v.reason or "(no reason)" for v in ft.values() if v.decision == "exclude")
+    reasons = _by_reason(v.reason or "(no reason)" for v in ft.values() if v.decision == "exclude")
     return Prisma(
         identified=identified, identified_total=total, duplicates_removed=total - unique - withdrawn,
         records_removed_other=withdrawn, screened=unique,

@@ -39,7 +39,7 @@ def test_xlsx_screening_sheet(tmp_path, capsys):
     ws["I2"], ws["I3"] = "include", "exclude"
     wb.save(x)
     assert main(["screen", "import", str(x), "--db", db, "--reviewer", "A"]) == 0
-    assert "2 decisions by A stored" in capsys.readouterr().out
+    assert "title-abstract decisions by A: 2 stored (2 new, 0 changed); 0 unchanged" in capsys.readouterr().out
 
 
 def test_sheet_from_records_prefills_identity_columns(tmp_path, capsys):
