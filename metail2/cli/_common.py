@@ -79,6 +79,9 @@ def add_pool_args(p) -> None:
                    help="separate tau² per subgroup (default) or one model with the subgroup factor")
     p.add_argument("--drop00", action="store_true",
                    help="drop double-zero two-arm tables (RevMan) instead of keeping them with the 1/2 correction")
+    p.add_argument("--include-unclassified", action="store_true",
+                   help="keep studies with an unknown --by value (empty, NA, 'not reported') in the test for "
+                        "subgroup differences (default: their own subgroup, left out of the test, with a note)")
     p.add_argument("--convention", default="metail2", type=str.lower, choices=("metail2", "metafor", "revman5"),
                    help="metail2 (default): exact, unit-free numerics; metafor: metafor 3.8's own tolerances; "
                         "revman5: RevMan 5 as R meta computes it")
@@ -96,7 +99,8 @@ def pooled(args):
         try:
             return pool(args.sheet, args.measure, args.method, args.test, by=args.by,
                         subgroup_tau2=args.subgroup_tau2, drop00=args.drop00, convention=args.convention,
-                        hk_adhoc=args.hk_adhoc, outcome=args.outcome, analysis=args.analysis), 0
+                        hk_adhoc=args.hk_adhoc, outcome=args.outcome, analysis=args.analysis,
+                        include_unclassified=args.include_unclassified), 0
         except SheetError as exc:
             for problem in exc.problems:
                 print(str(problem), file=sys.stderr)

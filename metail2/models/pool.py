@@ -19,13 +19,14 @@ from .iv import METHODS, TESTS
 from .methods import METHODS as ALTERNATIVES
 from .methods import revman5_dl, usable
 from .results import MetaResult
-from .subgroups import MISSING_GROUP, fit_common_tau2, group_rows, pooled, subgroup_test_separate
+from .subgroups import MISSING_GROUP, fit_common_tau2, group_rows, is_unclassified, pooled, subgroup_test_separate
 
 
 def pool(effects, measure: str | None = None, method: str = "REML", test: str = "z", *,
          by: str | None = None, subgroup_tau2: str = "separate", drop00: bool = False,
          level: float = LEVEL, convention: str = DEFAULT, hk_adhoc: bool = False,
-         outcome: str | None = None, analysis: str | None = None) -> MetaResult:
+         outcome: str | None = None, analysis: str | None = None,
+         include_unclassified: bool = False) -> MetaResult:
     """Pool effect sizes with a common-effect or random-effects model.
 
     Parameters
@@ -63,6 +64,12 @@ def pool(effects, measure: str | None = None, method: str = "REML", test: str = 
     hk_adhoc : bool
         With ``test="hk"``: the ad hoc correction s² = max(1, s²) (metafor
         ``test="adhoc"``); the result's ``test`` is then ``hk-adhoc``.
+    include_unclassified : bool
+        Studies whose ``by`` value is unknown (empty, ``NA``, "not reported",
+        … :data:`~metail2.models.subgroups.UNCLASSIFIED`) are pooled and drawn
+        as their own subgroup but left out of the test for subgroup
+        differences, with a note; ``True`` keeps them in it (as metafor, which
+        knows no unknown level).
 
     Returns
     -------
@@ -114,7 +121,7 @@ def pool(effects, measure: str | None = None, method: str = "REML", test: str = 
         alt = ALTERNATIVES["MH"]
     try:
         return _pool(effects, method, test, by, subgroup_tau2, level, conv, hk_adhoc, alt,
-                     revman_counts and method == "DL")
+                     revman_counts and method == "DL", include_unclassified)
     except NotComputable as exc:
         raise SheetError([Problem(effects.sheet.path, None, None, None, f"cannot pool: {exc}")]) from None
     except (ArithmeticError, FloatingPointError, np.linalg.LinAlgError) as exc:
@@ -122,7 +129,8 @@ def pool(effects, measure: str | None = None, method: str = "REML", test: str = 
                                   f"cannot pool these numbers in double precision ({type(exc).__name__}: {exc})")]) from None
 
 
-def _pool(effects, method, test, by, subgroup_tau2, level, conv, hk_adhoc, alt=None, revman_dl=False) -> MetaResult:
+def _pool(effects, method, test, by, subgroup_tau2, level, conv, hk_adhoc, alt=None, revman_dl=False,
+          include_unclassified=False) -> MetaResult:
     notes: list[str] = []
     opts = dict(numerics=conv.numerics, prediction=conv.prediction, hk_adhoc=hk_adhoc and test == "hk")
 
@@ -147,17 +155,25 @@ def _pool(effects, method, test, by, subgroup_tau2, level, conv, hk_adhoc, alt=N
         if MISSING_GROUP in groups:
             notes.append(f"{len(groups[MISSING_GROUP])} pooled row(s) have an empty {by!r}: grouped as '{MISSING_GROUP}'")
             warnings.warn(notes[-1], MetailWarning, stacklevel=2)
+        unknown = () if include_unclassified else tuple(g for g in groups if is_unclassified(g))
+        if unknown:
+            ids = "; ".join(s.study_id for g in unknown for s in groups[g])
+            notes.append(f"{by} = {', '.join(unknown)} ({ids}): an unknown {by}, pooled and drawn as its own subgroup "
+                         "but left out of the test for subgroup differences (include_unclassified / "
+                         "--include-unclassified keeps it)")
+            warnings.warn(notes[-1], MetailWarning, stacklevel=2)
         if subgroup_tau2 == "separate":
             subgroups = {g: fit_group(ss, f"{by} = {g}") for g, ss in groups.items()}
-            st = subgroup_test_separate(subgroups) if len(groups) > 1 else None
+            st = subgroup_test_separate(subgroups, unknown)
         else:
             if len(groups) < 2:
                 raise SheetError([Problem(effects.sheet.path, None, None, by,
                                           f"--subgroup-tau2 common needs at least 2 subgroups; {by!r} has {len(groups)}")])
             subgroups, st, tau2_res = fit_common_tau2(effects, groups, method, test, notes, level, conv.numerics,
-                                                      opts["hk_adhoc"])
+                                                      opts["hk_adhoc"], unknown)
         if st is None:
-            notes.append(f"only one subgroup in {by!r}: no test for subgroup differences")
+            notes.append(f"only one subgroup in {by!r}" + (" besides the unknown one(s)" if unknown else "")
+                         + ": no test for subgroup differences")
             warnings.warn(notes[-1], MetailWarning, stacklevel=2)
     return MetaResult(
         measure=effects.measure, method=alt.name if alt is not None else method, test="hk-adhoc" if opts["hk_adhoc"] else test, effects=effects, overall=overall,

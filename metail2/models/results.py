@@ -158,7 +158,8 @@ class SubgroupTest:
     """Test for subgroup differences.
 
     ``statistic`` is ``"chisq"`` (``q`` on ``df``) or ``"F"`` (``q`` is the F
-    value on ``df`` and ``df2``).
+    value on ``df`` and ``df2``). ``unclassified`` names the subgroups left
+    out of the test (an unknown grouping value: empty, ``NA``, "not reported").
     """
 
     q: float
@@ -166,11 +167,14 @@ class SubgroupTest:
     p: float
     statistic: str = "chisq"
     df2: int | None = None
+    unclassified: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
         d = {"q": _num(self.q), "df": self.df, "p": _num(self.p), "statistic": self.statistic}
         if self.df2 is not None:
             d["df2"] = self.df2
+        if self.unclassified:
+            d["unclassified"] = list(self.unclassified)
         return d
 
 

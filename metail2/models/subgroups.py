@@ -16,6 +16,16 @@ from .numerics import EXACT, Numerics
 from .results import GroupEstimate, NaturalScale, Pooled, SubgroupTest
 
 MISSING_GROUP = "(missing)"
+#: Grouping cells that say a study's group is unknown (compared without case
+#: and surrounding whitespace; an empty cell is :data:`MISSING_GROUP`): such
+#: studies are drawn and pooled as their own subgroup but left out of the test
+#: for subgroup differences, unless ``include_unclassified``.
+UNCLASSIFIED = ("", "na", "n/a", "nr", "not reported", "not stated", "unknown", "unclear", "missing")
+
+
+def is_unclassified(label: str) -> bool:
+    """True for a subgroup label that says the group is unknown."""
+    return label == MISSING_GROUP or label.strip().lower() in UNCLASSIFIED
 
 
 def natural_scale(measure: Measure, est, lo, hi, pil=None, piu=None, ni=()) -> NaturalScale:
@@ -78,20 +88,26 @@ def group_rows(effects: EffectSizes, by: str) -> dict[str, list[StudyEffect]]:
     return {g: groups[g] for g in sorted(groups)}
 
 
-def subgroup_test_separate(subs: dict[str, Pooled]) -> SubgroupTest:
+def subgroup_test_separate(subs: dict[str, Pooled], exclude: Sequence[str] = ()) -> SubgroupTest | None:
     """Q between subgroup estimates: Q = Σ w_g (μ̂_g − μ̄)², w_g = 1/SE_g²,
     df = G − 1 (Borenstein et al. 2009, ch. 19; metafor: an FE model on the
-    subgroup estimates)."""
-    est = np.array([g.estimate for g in subs.values()])
-    w = 1 / np.array([g.se for g in subs.values()]) ** 2
+    subgroup estimates), over the subgroups not in ``exclude`` (None when
+    fewer than two remain); the excluded ones are named in ``unclassified``."""
+    kept = [g for name, g in subs.items() if name not in exclude]
+    if len(kept) < 2:
+        return None
+    est = np.array([g.estimate for g in kept])
+    w = 1 / np.array([g.se for g in kept]) ** 2
     mu = float(np.dot(w, est) / w.sum())
     q = float(np.dot(w, (est - mu) ** 2))
-    df = len(subs) - 1
-    return SubgroupTest(q=q, df=df, p=float(chdtrc(df, q)), statistic="chisq")
+    df = len(kept) - 1
+    return SubgroupTest(q=q, df=df, p=float(chdtrc(df, q)), statistic="chisq",
+                        unclassified=tuple(g for g in subs if g in exclude))
 
 
 def fit_common_tau2(effects: EffectSizes, groups: dict[str, list[StudyEffect]], method: str, test: str,
-                    notes: list[str], level: float = LEVEL, numerics: Numerics = EXACT, hk_adhoc: bool = False):
+                    notes: list[str], level: float = LEVEL, numerics: Numerics = EXACT, hk_adhoc: bool = False,
+                    exclude: Sequence[str] = ()):
     """One model with the subgroup factor (metafor ``mods = ~ factor(by)``).
 
     Notes
@@ -102,7 +118,9 @@ def fit_common_tau2(effects: EffectSizes, groups: dict[str, list[StudyEffect]], 
     Wald omnibus test of equal subgroup means, QM = (Lβ̂)ᵀ(L V Lᵀ)⁻¹(Lβ̂) with L
     the G−1 contrasts against the first subgroup, χ²(G−1); under ``hk`` V is
     scaled by s² = Σwᵢeᵢ²/(k−G) and F = QM/(G−1) on (G−1, k−G) df
-    (metafor's QM).
+    (metafor's QM). Subgroups in ``exclude`` (unknown groups) keep their own
+    mean in the model (and so inform τ²) but enter no contrast: the test is
+    then among the other subgroups (None when fewer than two remain).
     """
     measure = effects.measure
     labels = list(groups)
@@ -126,13 +144,17 @@ def fit_common_tau2(effects: EffectSizes, groups: dict[str, list[StudyEffect]], 
                                 stat=float(f.stat[i]), p=float(f.pval[i]), df=f.df,
                                 natural=natural_scale(measure, est, lo, hi, None, None, ni),
                                 study_ids=tuple(s.study_id for s in groups[g]))
-    L = np.zeros((G - 1, G))
-    L[:, 0] = -1
-    L[np.arange(G - 1), np.arange(1, G)] = 1
+    kept = [i for i, g in enumerate(labels) if g not in exclude]
+    if len(kept) < 2:
+        return subs, None, f.tau2
+    L = np.zeros((len(kept) - 1, G))
+    L[:, kept[0]] = -1
+    L[np.arange(len(kept) - 1), kept[1:]] = 1
     w = wald_test(f.beta, f.vcov, L, f.df)
-    st = SubgroupTest(q=w.stat, df=w.df, p=w.p, statistic=w.statistic, df2=w.df2)
+    st = SubgroupTest(q=w.stat, df=w.df, p=w.p, statistic=w.statistic, df2=w.df2,
+                      unclassified=tuple(g for g in labels if g in exclude))
     return subs, st, f.tau2
 
 
 __all__ = ["pooled", "pooled_from_fit", "group_rows", "subgroup_test_separate", "fit_common_tau2",
-           "natural_scale", "MISSING_GROUP"]
+           "natural_scale", "MISSING_GROUP", "UNCLASSIFIED", "is_unclassified"]

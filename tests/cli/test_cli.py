@@ -23,7 +23,8 @@ def test_pool_prints_table_excluded_rows_and_subgroup_test(capsys):
     code, out, err = run(["pool", IL2, "--measure", "PLO", "--by", "route"], capsys)
     assert code == 0
     assert "method REML · test z" in out
-    assert "Test for subgroup differences (Q between subgroups): Q = 17.324, df = 2" in out
+    assert "Test for subgroup differences (Q between subgroups): Q = 14.571, df = 1, p = 0.0001" in out
+    assert "route = not reported (Lin 2009): an unknown route" in out
     assert "Excluded from pooling:" in out and "Heys 1995 (line 15)" in out
 
 

@@ -166,3 +166,35 @@ def test_extreme_variance_ratio_is_reported():
     es = EffectSizes.from_arrays([0.2, 0.3, 0.1], [1e-9, 0.2, 0.3])
     r = pool(es, method="DL")
     assert any("largest to the smallest sampling variance" in w for w in r.warnings)
+
+
+def test_unknown_group_is_its_own_subgroup_but_not_in_the_test():
+    """Studies whose group is unknown (empty, NA, "not reported") are pooled and
+    drawn as their own subgroup, left out of the test for subgroup differences
+    with a note; include_unclassified keeps them (metafor's three levels)."""
+    import warnings
+
+    from metail2 import EffectSizes
+    from metail2.models.subgroups import is_unclassified
+
+    y, v = [0.1, 0.3, 0.8, 1.0, -0.5, 0.2], [0.04, 0.05, 0.04, 0.06, 0.3, 0.2]
+    groups = {"route": ["a", "a", "b", "b", "not reported", "NA"]}
+    es = EffectSizes.from_arrays(y, v, "MD", groups=groups)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = pool(es, method="FE", by="route")
+        kept = pool(es, method="FE", by="route", include_unclassified=True)
+        common = pool(es, method="DL", by="route", subgroup_tau2="common")
+    assert list(r.subgroups) == ["NA", "a", "b", "not reported"]
+    assert r.subgroup_test.df == 1 and r.subgroup_test.unclassified == ("NA", "not reported")
+    ab = {g: r.subgroups[g] for g in ("a", "b")}
+    w = {g: 1 / x.se ** 2 for g, x in ab.items()}
+    mu = sum(w[g] * ab[g].estimate for g in ab) / sum(w.values())
+    assert r.subgroup_test.q == pytest.approx(sum(w[g] * (ab[g].estimate - mu) ** 2 for g in ab), rel=1e-12)
+    assert any("left out of the test for subgroup differences" in n for n in r.warnings)
+    assert kept.subgroup_test.df == 3 and kept.subgroup_test.unclassified == ()
+    assert r.to_dict()["subgroup_test"]["unclassified"] == ["NA", "not reported"]
+    assert "unclassified" not in kept.to_dict()["subgroup_test"]
+    assert common.subgroup_test.df == 1 and common.subgroup_test.unclassified == ("NA", "not reported")
+    assert all(is_unclassified(x) for x in ("", "(missing)", "N/A", " Not reported ", "unknown"))
+    assert not any(is_unclassified(x) for x in ("systemic", "none", "0"))
