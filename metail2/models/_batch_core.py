@@ -25,8 +25,12 @@ CI_FIELDS = ("tau2_ci_lower", "tau2_ci_upper", "tau2_ci_lower_sign", "tau2_ci_up
 
 # --------------------------------------------------------------------------- one chunk
 
-#: Default number of analyses per chunk is about this many study cells.
-CHUNK_CELLS = 1 << 17
+#: Default number of analyses per chunk is about this many study cells: each
+#: (k × chunk) temporary stays below 128 KiB, in cache and under glibc's mmap
+#: threshold (Dask's workers set ``MALLOC_TRIM_THRESHOLD_``, which pins that
+#: threshold; larger temporaries are then mapped and unmapped at every
+#: operation, three times slower).
+CHUNK_CELLS = 1 << 14
 
 
 def default_chunk(k: int) -> int:
@@ -138,6 +142,22 @@ def fit_chunk(y, v, m, method: str, test: str, level: float, tau2_ci: bool, nume
                 out[name][empty] = np.nan
         out["common"][empty] = False
     return out
+
+
+def fit_columns(y, v, m, method: str, test: str, level: float, tau2_ci: bool, numerics=None, chunk=None):
+    """:func:`fit_chunk` over the columns ``chunk`` at a time (a generator of dicts)."""
+    n = y.shape[1] if m is None else m.shape[1]
+    chunk = chunk or default_chunk(y.shape[0])
+    for s in range(0, n, chunk):
+        sl = slice(s, s + chunk)
+        yield fit_chunk(y if y.shape[1] == 1 else y[:, sl], v if v.shape[1] == 1 else v[:, sl],
+                        None if m is None else m[:, sl], method, test, level, tau2_ci, numerics)
+
+
+def concat(parts) -> dict:
+    """One dict of arrays from chunk dicts, in order."""
+    parts = list(parts)
+    return {name: np.concatenate([p[name] for p in parts]) for name in parts[0]} if len(parts) != 1 else parts[0]
 
 
 def fit_subsets(y, v, bits, method: str, test: str, level: float, numerics=None) -> dict:

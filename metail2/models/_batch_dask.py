@@ -42,7 +42,7 @@ def _block(y, *rest, v=None, masked, method, test, level, tau2_ci, numerics):
     if v is None:
         v, rest = rest[0], rest[1:]
     y, v, mm = core.prepare(y, v, rest[0] if masked else None)
-    return pack(core.fit_chunk(y, v, mm, method, test, level, tau2_ci, numerics), tau2_ci)
+    return pack(core.concat(core.fit_columns(y, v, mm, method, test, level, tau2_ci, numerics)), tau2_ci)
 
 
 def compute(array, scheduler):
@@ -64,7 +64,7 @@ def pool_many_dask(y, v, mask, *, method, test, level, tau2_ci, chunk, scheduler
 
     y = as2d(y, float)
     k, n = y.shape
-    chunk = chunk or (y.chunks[1][0] if len(y.chunks[1]) > 1 else core.default_chunk(k))
+    chunk = chunk or (y.chunks[1][0] if len(y.chunks[1]) > 1 else 64 * core.default_chunk(k))
     args = [y.rechunk((k, chunk))]
     shared = None
     if np.ndim(v) == 1 or np.shape(v)[1] == 1:
@@ -80,7 +80,9 @@ def pool_many_dask(y, v, mask, *, method, test, level, tau2_ci, chunk, scheduler
 
 
 def _subsets_block(bits, *, y, v, method, test, level, numerics):
-    return pack(core.fit_subsets(y, v, bits, method, test, level, numerics), False)
+    step = core.default_chunk(len(y))
+    return pack(core.concat(core.fit_subsets(y, v, bits[s:s + step], method, test, level, numerics)
+                            for s in range(0, len(bits), step)), False)
 
 
 def subsets_dask(y, v, bits, *, method, test, level, chunk, scheduler, numerics=None) -> dict:

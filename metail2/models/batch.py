@@ -153,7 +153,8 @@ def pool_many(y, v, mask=None, *, method: str = "REML", test: str = "z", level: 
     tau2_ci : bool
         Also compute the Q-profile CI of τ² (extra root finding; off by default).
     chunk : int, optional
-        Analyses per chunk (memory bound); default about 131,072 study cells.
+        Analyses per chunk (memory bound); default about 16,384 study cells
+        (k × chunk), which keeps the temporaries in cache.
     scheduler : str or dask.distributed.Client, optional
         Run the chunks as Dask tasks on this scheduler (also the path taken,
         with Dask's default scheduler, when ``y`` is a Dask array).
@@ -197,14 +198,8 @@ def pool_many(y, v, mask=None, *, method: str = "REML", test: str = "z", level: 
 
 
 def _run(y, v, m, method, test, level, tau2_ci, chunk, numerics=None) -> BatchResult:
-    k, n = y.shape
-    chunk = chunk or core.default_chunk(k)
-    parts = []
-    for s in range(0, n, chunk):
-        sl = slice(s, min(s + chunk, n))
-        parts.append(core.fit_chunk(y[:, sl], v if v.shape[1] == 1 else v[:, sl], None if m is None else m[:, sl],
-                                    method, test, level, tau2_ci, numerics))
-    return from_parts(parts, method, test, level)
+    parts = core.fit_columns(y, v, m, method, test, level, tau2_ci, numerics, chunk)
+    return gather(parts, y.shape[1], method, test, level)
 
 
 def packed_subsets(subsets, k: int) -> np.ndarray:
@@ -235,7 +230,8 @@ def pool_subsets(y, v, subsets, *, method: str = "REML", test: str = "z", level:
     method, test, level, numerics :
         As :func:`pool_many`.
     chunk : int, optional
-        Subsets per chunk: only this many masks are unpacked at a time.
+        Subsets per chunk: only this many masks are unpacked at a time (with
+        ``scheduler``: per Dask task, each unpacked a default chunk at a time).
     scheduler : str or dask.distributed.Client, optional
         Run the chunks as ``dask.array.map_blocks`` tasks on this scheduler.
 
@@ -252,16 +248,31 @@ def pool_subsets(y, v, subsets, *, method: str = "REML", test: str = "z", level:
     if len(v) != k:
         raise ValueError(f"y and v differ in length ({k} and {len(v)})")
     core.prepare(y, v, None)                       # validate once
-    chunk = chunk or core.default_chunk(k)
     if scheduler is not None:
         from ._batch_dask import subsets_dask
 
-        values = subsets_dask(y, v, bits, method=method, test=test, level=level, chunk=chunk, scheduler=scheduler,
-                              numerics=numerics)
+        values = subsets_dask(y, v, bits, method=method, test=test, level=level,
+                              chunk=chunk or 64 * core.default_chunk(k), scheduler=scheduler, numerics=numerics)
         return from_parts([values], method, test, level)
-    parts = [core.fit_subsets(y, v, bits[s:s + chunk], method, test, level, numerics)
-             for s in range(0, len(bits), chunk)]
-    return from_parts(parts, method, test, level)
+    chunk = chunk or core.default_chunk(k)
+    parts = (core.fit_subsets(y, v, bits[s:s + chunk], method, test, level, numerics)
+             for s in range(0, len(bits), chunk))
+    return gather(parts, len(bits), method, test, level)
+
+
+def gather(parts, n: int, method: str, test: str, level: float) -> BatchResult:
+    """A BatchResult of n analyses from the chunk kernel's dicts, as they come
+    (each chunk copied into arrays allocated once: no second copy of the whole)."""
+    out: dict[str, np.ndarray] = {}
+    at = 0
+    for part in parts:
+        size = len(part["estimate"])
+        if not out:
+            out = {name: np.empty(n, dtype=np.int64 if name in core.INT_FIELDS else a.dtype) for name, a in part.items()}
+        for name, a in part.items():
+            out[name][at:at + size] = a
+        at += size
+    return BatchResult(method, test, level, **out) if out else from_parts([], method, test, level)
 
 
 def from_parts(parts: list[dict], method: str, test: str, level: float) -> BatchResult:
