@@ -22,6 +22,7 @@ _LAZY = {
     "egger": "bias", "begg": "bias", "trimfill": "bias",
     "leave1out": "sensitivity", "cumulative": "sensitivity", "influence": "sensitivity", "gosh": "sensitivity",
     "forest": "plots", "funnel": "plots", "bubble": "plots",
+    "report": None,  # the subpackage, callable: metail2.report(sheet, measure, ..., output=...)
     "SheetError": "errors", "Problem": "errors", "MetailWarning": "errors",
 }
 
@@ -41,7 +42,10 @@ def __getattr__(name):
     if name in _LAZY:
         import importlib
 
-        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        if _LAZY[name] is None:  # a subpackage exposed as such
+            value = importlib.import_module(f".{name}", __name__)
+        else:
+            value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'metail2' has no attribute {name!r}")
