@@ -15,10 +15,10 @@ import argparse
 import sys
 
 from .._version import __version__
-from . import analyse, bias, regress, report, review, sensitivity, sheet
+from . import analyse, bias, figures, regress, report, review, sensitivity, sheet
 from ._common import Parser, UsageError
 
-GROUPS = (analyse, regress, bias, sensitivity, sheet, review, report)
+GROUPS = (analyse, regress, bias, sensitivity, sheet, review, report, figures)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,18 +1,23 @@
 """The layout of a forest plot, computed without a figure or axes.
 
-:func:`forest_layout` turns a pooled result into plain values: the rows top to
-bottom (a header per subgroup, study rows, a subtotal diamond with its
-prediction interval, heterogeneity and test lines, the overall diamond, the
-test for subgroup differences), the marks in the plot region on the natural
-scale (CI lines clipped to the axis with arrows, squares whose area is
-proportional to the weight, diamonds, prediction intervals), every text with
-its column and alignment, the column widths measured from the text, the axis
-limits and ticks, the notes on the rows not pooled, and the figure's size.
-:func:`metail2.plots.forest` draws it.
+:func:`forest_layout` turns a pooled result into plain values: the rows top
+to bottom (:mod:`._forest_rows`), the marks in the plot region on the
+natural scale clipped to the axis (:mod:`._forest_axis`), every text with its
+column and alignment, the column widths measured from the text, the axis
+limits, ticks and their labels, the null line's segments (broken where a
+heterogeneity line runs into the plot region), risk-of-bias columns, the
+notes (footnotes, the rows not pooled) wrapped to measured widths, and the
+figure's size. :func:`metail2.plots.forest` draws it.
 
-Text widths come from a function ``text_width(text, size, bold) -> points``;
-by default the font's metrics (matplotlib, loaded on the first call; no
-renderer). Pass another to lay out without matplotlib at all.
+Text widths come from a function ``text_width(text, size, bold, italic) ->
+points``; by default the fonts' metrics (matplotlib, loaded on the first
+call; no renderer). Pass another to lay out without matplotlib at all.
+
+Sizes: by default the figure follows the text and the rows. ``size=(w, h)``
+(inches, either may be None) fits it into a given box: the plot region
+takes the spare width and the rows the spare height, and when the table is
+too large every size shrinks together (down to half; smaller is refused).
+``fit`` does the same for a plot drawn into a given axes.
 
 Coordinates: ``y`` in rows (the first row at 0, downwards negative; header
 lines above 0); ``x`` of a text in points from an anchor: the plot region's
@@ -22,63 +27,28 @@ right table) or its ``"center"``.
 from __future__ import annotations
 
 import math
-import textwrap
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
-from ..effects import study_ci
-from ..models.subgroups import MISSING_GROUP
-from ..report.format import (MINUS, estimate_ci, heterogeneity_line, interval, number, overall_test_line,
-                             subgroup_test_line)
-from ._forest_columns import data_columns, totals
-from .style import ForestStyle, measure_label, model_label
+from ..errors import InputError
+from ._forest_axis import (LOG_TICKS, difference_limits, linear_ticks, log_ticks, proportion_limits,
+                           ratio_limits, resolve_marks, tick_label)
+from ._forest_columns import data_columns
+from ._forest_rows import Mark, PlotRow, build_rows
+from ._rob_data import JUDGEMENTS, RobTool, judgements, legend_text
+from .fonts import metrics_width, wrap
+from .style import PROPORTIONS, ForestStyle, level_label, measure_label, model_label
 
-#: ``text_width(text, size_pt, bold) -> width_pt``
-TextWidth = Callable[[str, float, bool], float]
+#: ``text_width(text, size_pt, bold, italic) -> width_pt``
+TextWidth = Callable[..., float]
 
 #: Row kinds whose text is bold.
 BOLD_KINDS = ("header", "subtotal", "overall")
 #: Header lines, in rows above the first row: the column heads, the lines above them.
 TOP, UPPER = 0.95, 1.75
 MARGIN = 8.0  # points around the figure
-DIAMOND_HALF_HEIGHT = 0.32  # rows
-LOG_TICKS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100)
-
-
-@dataclass(frozen=True)
-class PlotRow:
-    """One row of the forest plot, top to bottom (``y`` decreases downwards)."""
-
-    kind: str  # header, study, subtotal, het, test, overall, pi, subgroup_test, blank
-    y: float
-    cells: tuple[str, ...] = ()
-    right: tuple[str, ...] = ()
-    span: str = ""  # text spanning the left table (heterogeneity and test lines)
-    group: str | None = None
-
-
-@dataclass(frozen=True)
-class Mark:
-    """A mark in the plot region, on the natural scale, at row ``y``.
-
-    ``kind`` is "study" (CI line, arrows, square), "diamond" or "pi"; ``name``
-    the study or the fit ("Overall", a subgroup). ``line`` is the drawn
-    segment clipped to the axis, ``arrows`` whether the interval runs past the
-    left and right limits, ``area`` the square's area in pt² (a study inside
-    the axis with a weight), ``vertices`` the diamond's (left, top, right, bottom).
-    """
-
-    kind: str
-    name: str
-    y: float
-    estimate: float
-    lower: float
-    upper: float
-    weight: float | None = None
-    line: tuple[float, float] | None = None
-    arrows: tuple[bool, bool] = (False, False)
-    area: float | None = None
-    vertices: tuple[tuple[float, float], ...] = ()
+MIN_PLOT = 72.0  # the plot region is never narrower (points)
+MIN_SCALE = 0.5  # text is never shrunk below half its size to fit a box
 
 
 @dataclass(frozen=True)
@@ -97,6 +67,18 @@ class Text:
 
 
 @dataclass(frozen=True)
+class AxesFit:
+    """Room around a given axes, in points: its size, and the space left, right, above and below it."""
+
+    width: float
+    height: float
+    left: float
+    right: float
+    above: float
+    below: float
+
+
+@dataclass(frozen=True)
 class ForestLayout:
     """Everything :func:`metail2.plots.forest` draws, as plain values (points,
     rows, natural-scale data)."""
@@ -112,18 +94,27 @@ class ForestLayout:
     ylim: tuple[float, float]
     log: bool
     null: float | None
-    ticks: tuple[float, ...] | None  # fixed ticks (log axis); None: automatic
+    ticks: tuple[float, ...]
+    tick_labels: tuple[str, ...]
     x_label: str
     favours: tuple[str, str] | None  # texts left and right of favours_x, favours_offset points below the axis
     favours_x: float | None
     favours_offset: float
+    favours_pad: float  # points between the favours labels and favours_x
     title: Text | None
-    notes: tuple[str, ...]  # rows not pooled, wrapped; the first line is a heading
+    notes: tuple[str, ...]  # footnotes, then the rows not pooled, wrapped
+    notes_bold: tuple[int, ...]  # indices of the notes set in bold (headings)
     notes_top: float  # points below the axes' bottom (negative) and left of its left edge
     notes_left: float
     note_step: float
+    null_segments: tuple[tuple[float, float], ...]  # (top, bottom) in rows where the null line is drawn
+    rob: tuple[tuple[float, float, str], ...]  # (x points from the right edge, y rows, judgement)
+    rob_size: float  # diameter (points) of a risk-of-bias circle
     figsize: tuple[float, float]  # inches, when the figure is made for the plot
     axes_rect: tuple[float, float, float, float]  # figure fractions
+    row_height: float  # points
+    scale: float = 1.0  # every size relative to the style's (< 1 when fitted into a smaller box)
+    families: tuple[str, ...] = ("DejaVu Sans", "sans-serif")
 
     @property
     def show_null(self) -> bool:
@@ -140,165 +131,141 @@ class ForestLayout:
         return tuple((m.name, m.vertices) for m in self.marks if m.kind == "diamond")
 
 
-def font_metrics_width(font: str) -> TextWidth:
-    """Widths in points from the font's metrics (matplotlib's TextToPath,
-    loaded on the first call; no figure or renderer)."""
-
-    def width(s: str, size: float, bold: bool = False) -> float:
-        if not s:
-            return 0.0
-        from matplotlib.font_manager import FontProperties
-        from matplotlib.textpath import TextToPath
-
-        prop = FontProperties(family=font, size=size, weight="bold" if bold else "normal")
-        return TextToPath().get_text_width_height_descent(s, prop, ismath=False)[0]
-
-    return width
+def font_metrics_width(font) -> TextWidth:
+    """Widths in points from the font's metrics (see :func:`.fonts.metrics_width`)."""
+    return metrics_width(font)
 
 
-# --------------------------------------------------------------------------- rows and marks
-
-def build_rows(result, style: ForestStyle, prediction: bool) -> tuple[list[PlotRow], list[Mark]]:
-    """The rows top to bottom and the marks (not yet resolved against the axis)."""
-    d = style.decimals
-    heads, data = data_columns(result)
-    rows: list[PlotRow] = []
-    marks: list[Mark] = []
-    y = 0.0
-
-    def add(kind, cells=(), right=(), span="", group=None, step=1.0):
-        nonlocal y
-        rows.append(PlotRow(kind, y, tuple(cells), tuple(right), span, group))
-        y -= step
-
-    def study_rows(studies, weights):
-        for s in studies:
-            est, lo, hi = study_ci(result.measure, s, result.level)
-            w = weights.get(s.study_id)
-            marks.append(Mark("study", s.study_id, y, est, lo, hi, w))
-            add("study", (s.study_id,) + data[s.study_id],
-                ((number(w, 1) + "%" if w is not None else ""), estimate_ci(est, lo, hi, d, minus=MINUS)))
-
-    def summary_rows(name, g, studies, label, with_weight=""):
-        n = g.natural
-        marks.append(Mark("diamond", name, y, n.estimate, n.ci_lower, n.ci_upper))
-        add("subtotal" if name != "Overall" else "overall", (label,) + totals(heads, studies),
-            (with_weight, estimate_ci(n.estimate, n.ci_lower, n.ci_upper, d, minus=MINUS)), group=name)
-        if prediction and getattr(g, "pi_lower", None) is not None:
-            marks.append(Mark("pi", name, y, n.estimate, n.pi_lower, n.pi_upper))
-            add("pi", ("Prediction interval",), ("", interval(n.pi_lower, n.pi_upper, d, minus=MINUS)), group=name)
-        if hasattr(g, "q"):
-            add("het", span=heterogeneity_line(g, d), group=name)
-        add("test", span=overall_test_line(g), group=name)
-
-    if result.subgroups:
-        by_group: dict[str, list] = {g: [] for g in result.subgroups}
-        for s in result.effects.studies:
-            by_group.setdefault(s.row.text(result.by) or MISSING_GROUP, []).append(s)
-        for gname, g in result.subgroups.items():
-            studies = by_group[gname]
-            if result.subgroup_tau2 == "separate":
-                weights = dict(zip(g.study_ids, g.weights))
-            else:
-                weights = dict(zip(result.overall.study_ids, result.overall.weights))
-            add("header", (gname,), group=gname)
-            study_rows(studies, weights)
-            summary_rows(gname, g, studies, "Subtotal (95% CI)")
-            add("blank", step=0.6)
-    else:
-        study_rows(result.effects.studies, dict(zip(result.overall.study_ids, result.overall.weights)))
-        add("blank", step=0.4)
-    summary_rows("Overall", result.overall, result.effects.studies, "Total (95% CI)",
-                 "100.0%" if not result.subgroups else "")
-    if result.subgroups:
-        text = subgroup_test_line(result, figure=True)
-        if text:
-            add("subgroup_test", span=text)
-    return rows, marks
+def axis_limits(result, marks) -> tuple[tuple[float, float], bool, float | None]:
+    """(limits, log axis?, null) of a result's axis (see :mod:`._forest_axis`)."""
+    m = result.measure
+    if m.natural == "exp":
+        return ratio_limits(marks), True, 1.0
+    if m.name in PROPORTIONS:
+        return proportion_limits(marks), False, None
+    return difference_limits(marks), False, 0.0
 
 
-def nice_limits(marks, log: bool, null) -> tuple[float, float]:
-    """Axis limits covering every estimate, pooled CI and the null line, and
-    the study CIs unless they run more than 1.5 spans beyond (then clipped), padded 4 %."""
-    ests = [m.estimate for m in marks if m.estimate is not None and math.isfinite(m.estimate)]
-    pooled = [x for m in marks if m.kind != "study" for x in (m.lower, m.upper) if x is not None and math.isfinite(x)]
-    cis = [x for m in marks if m.kind == "study" for x in (m.lower, m.upper) if x is not None and math.isfinite(x)]
+def thin_ticks(ticks, labels, lim, log, plot_w, measure, keep=None):
+    """Drop ticks whose labels would touch (3 pt apart at least), keeping
+    the ends and ``keep`` (the null)."""
     f = (lambda v: math.log(v)) if log else (lambda v: v)
-    g = (lambda v: math.exp(v)) if log else (lambda v: v)
-    core = [f(v) for v in ests + pooled + ([null] if null is not None else []) if not log or v > 0]
-    lo_c, hi_c = min(core), max(core)
-    span = max(hi_c - lo_c, 1e-9)
-    allv = core + [f(v) for v in cis if not log or v > 0]
-    lo = max(min(allv), lo_c - 1.5 * span)  # a CI far outside is clipped (arrow)
-    hi = min(max(allv), hi_c + 1.5 * span)
-    pad = 0.04 * (hi - lo)
-    return g(lo - pad), g(hi + pad)
+    span = f(lim[1]) - f(lim[0])
+    pos = [(f(t) - f(lim[0])) / span * plot_w for t in ticks]
+    wid = [measure(s) for s in labels]
 
+    def fits(idx):
+        return all(pos[j] - pos[i] >= (wid[i] + wid[j]) / 2 + 3 for i, j in zip(idx, idx[1:]))
 
-def log_ticks(lo: float, hi: float) -> tuple[float, ...]:
-    """Ticks of a log axis: 1-2-5 steps inside the limits, only 1s and 5s when more than 7."""
-    ticks = [t for t in LOG_TICKS if lo <= t <= hi]
-    if len(ticks) > 7:
-        ticks = [t for t in ticks if str(t)[0] in "15"]
-    return tuple(ticks)
+    idx = list(range(len(ticks)))
+    step = 1
+    while not fits(idx) and step < len(ticks):
+        step += 1
+        must = {0, len(ticks) - 1} | {i for i, t in enumerate(ticks) if keep is not None and t == keep}
+        anchor = min(must, key=lambda i: (ticks[i] != keep, i))
+        idx = sorted({i for i in range(len(ticks)) if (i - anchor) % step == 0} | must)
+        idx = [i for n, i in enumerate(idx) if n == 0 or i in must or pos[i] - pos[idx[n - 1]] > 0]
+    if not fits(idx):
+        idx = sorted({0, len(ticks) - 1})
+    return tuple(ticks[i] for i in idx), tuple(labels[i] for i in idx)
 
-
-def resolve_marks(marks, xlim, max_square: float) -> tuple[Mark, ...]:
-    """Clip the marks to the axis: CI lines and arrows, square areas (the
-    heaviest study's square has ``max_square`` pt²), diamond vertices."""
-    lo_lim, hi_lim = xlim
-    max_w = max([m.weight for m in marks if m.kind == "study" and m.weight] + [1e-12])
-    out = []
-    for m in marks:
-        if m.kind == "study":
-            area = max_square * m.weight / max_w if lo_lim <= m.estimate <= hi_lim and m.weight else None
-            m = replace(m, line=(max(m.lower, lo_lim), min(m.upper, hi_lim)),
-                        arrows=(m.lower < lo_lim, m.upper > hi_lim), area=area)
-        elif m.kind == "diamond":
-            h = DIAMOND_HALF_HEIGHT
-            m = replace(m, vertices=((m.lower, m.y), (m.estimate, m.y + h), (m.upper, m.y), (m.estimate, m.y - h)))
-        elif m.kind == "pi":
-            m = replace(m, line=(max(m.lower, lo_lim), min(m.upper, hi_lim)))
-        out.append(m)
-    return tuple(out)
-
-
-# --------------------------------------------------------------------------- the layout
 
 def forest_layout(result, style: ForestStyle, *, prediction: bool = False, favours: tuple[str, str] = ("", ""),
                   xlim: tuple[float, float] | None = None, title: str | None = None,
-                  show_excluded: bool = True, text_width: TextWidth | None = None) -> ForestLayout:
+                  show_excluded: bool = True, text_width: TextWidth | None = None, sort: str | None = None,
+                  i2: str = "q", rob: RobTool | None = None, size: tuple[float | None, float | None] | None = None,
+                  fit: AxesFit | None = None, footnotes: tuple[str, ...] = (),
+                  families: tuple[str, ...] | None = None) -> ForestLayout:
     """Lay out the forest plot of a pooled result (see the module's doc); the
     arguments are :func:`metail2.plots.forest`'s, with ``style`` resolved."""
-    st = style
-    tw = text_width or font_metrics_width(st.font)
-    m = result.measure
-    log = m.natural == "exp"
-    null = 1.0 if log else (0.0 if m.natural == "identity" and m.name not in ("PR",) else None)
-    rows, marks = build_rows(result, st, prediction)
-    heads, _ = data_columns(result)
-    left_heads = ("Study or subgroup",) + tuple(h for _, h in heads)
-    supers = ("",) + tuple(s for s, _ in heads)
-    label = measure_label(m.name)
-    plot_head = (label, model_label(result))
-    right_heads = (("Weight",) if st.weight_column else ()) + (f"{label} [95% CI]",)
-    if not st.weight_column:
-        rows = [replace(r, right=r.right[1:]) for r in rows]
+    fams = tuple(families or (style.font, "sans-serif"))
+    tw = text_width or metrics_width(fams)
+    kw = dict(prediction=prediction, favours=favours, xlim=xlim, title=title, show_excluded=show_excluded,
+              tw=tw, sort=sort, i2=i2, rob=rob, footnotes=footnotes, families=fams)
+    lay = _compose(result, style, **kw)
+    if size is None and fit is None:
+        return lay
+    w0, h0 = lay.figsize[0] * 72 - 2 * MARGIN, lay.figsize[1] * 72 - 2 * MARGIN
+    plot0 = style.plot_width_in * 72
+    table, body = w0 - plot0, (0.5 - lay.ylim[0]) * lay.row_height
+    fixed = h0 - body
+    if fit is not None:
+        lefts = -lay.left_columns[0][0] if lay.left_columns else 0.0
+        rights = w0 - plot0 - lefts
+        below = -lay.notes_top + len(lay.notes) * lay.note_step
+        s = min(1.0, fit.left / max(lefts, 1), fit.right / max(rights, 1) if rights > 1 else 1.0,
+                fit.height / body, fit.above / max(h0 - body - below, 1), fit.below / max(below, 1))
+        if s < MIN_SCALE:
+            import warnings
 
-    # column widths from the text (points); the heads and the bold rows measured bold
-    bold_rows = {0} | {i + 1 for i, r in enumerate(rows) if r.kind in BOLD_KINDS}
+            from ..errors import MetailWarning
+            warnings.warn(f"the axes leave too little room for this forest plot: text drawn at {100 * s:.0f}% "
+                          "of its size; give the axes more room or let forest() make the figure",
+                          MetailWarning, stacklevel=3)
+        return _compose(result, style.scaled(s), plot_w=fit.width, row_h=fit.height / (0.5 - lay.ylim[0]),
+                        scale=s, **kw)
+    want_w, want_h = (None if v is None else v * 72 - 2 * MARGIN for v in size)
+    s = 1.0
+    if want_w is not None:
+        s = min(s, (want_w - MIN_PLOT) / table)
+    if want_h is not None:
+        s = min(s, want_h / h0)
+    if s < MIN_SCALE:
+        need_w = (table * MIN_SCALE + MIN_PLOT + 2 * MARGIN) / 72
+        need_h = (h0 * MIN_SCALE + 2 * MARGIN) / 72
+        raise InputError(f"a forest plot of {len(lay.rows)} rows does not fit {_size_text(size)}: it needs at "
+                         f"least {need_w:.1f} in wide and {need_h:.1f} in high (text at half size); "
+                         "leave out --width/--height for the natural size")
+    n_rows = 0.5 - lay.ylim[0]
+    plot_w = want_w - table * s if want_w is not None else None
+    rows_h = (want_h - fixed * s) / n_rows if want_h is not None else None
+    for _ in range(6):  # notes wrap to the width and spans may widen a column: settle on the box
+        out = _compose(result, style.scaled(s), plot_w=plot_w, row_h=rows_h, scale=s, **kw)
+        got_w, got_h = out.figsize[0] * 72 - 2 * MARGIN, out.figsize[1] * 72 - 2 * MARGIN
+        ok_w = want_w is None or abs(got_w - want_w) < 0.01
+        ok_h = want_h is None or abs(got_h - want_h) < 0.01
+        if ok_w and ok_h:
+            break
+        if not ok_w:
+            plot_w += want_w - got_w
+        if not ok_h:
+            rows_h = (want_h - (got_h - n_rows * out.row_height)) / n_rows
+    return out
 
-    def width(col_texts):
-        return max(tw(t, st.fontsize, i in bold_rows) for i, t in enumerate(col_texts))
 
-    left_w = [width([left_heads[j]] + [r.cells[j] if j < len(r.cells) else "" for r in rows])
+def _size_text(size) -> str:
+    w, h = size
+    return " × ".join(f"{v:g} in" for v in (w, h) if v is not None)
+
+
+def _compose(result, st: ForestStyle, *, prediction, favours, xlim, title, show_excluded, tw, sort, i2, rob,
+             footnotes, families, plot_w=None, row_h=None, scale=1.0) -> ForestLayout:
+    rows, marks, notes = build_rows(result, st, prediction, tw, sort=sort, i2=i2)
+    jama = st.layout == "jama"
+    lvl = level_label(result.level)
+    heads, _, _ = data_columns(result, jama)
+    label = measure_label(result.measure.name)
+    left_heads = (st.study_head,) + tuple(h for _, h in heads) + ((f"{label} ({lvl})",) if jama else ())
+    supers = ("",) + tuple(s for s, _ in heads) + (("",) if jama else ())
+    right_heads = () if jama else (("Weight",) if st.weight_column else ()) + (f"{label} [{lvl}]",)
+    fs, gap = st.fontsize, st.gap
+    plot_w = st.plot_width_in * 72 if plot_w is None else plot_w
+    rh = st.row_height if row_h is None else row_h
+
+    def width(col_texts, bolds):
+        return max(tw(t, fs, b, False) for t, b in zip(col_texts, bolds))
+
+    bolds = [True] + [r.kind in BOLD_KINDS for r in rows]
+    left_w = [width([left_heads[j]] + [r.cells[j] if j < len(r.cells) else "" for r in rows], bolds)
               for j in range(len(left_heads))]
-    right_w = [width([right_heads[j]] + [r.right[j] if j < len(r.right) else "" for r in rows])
+    right_w = [width([right_heads[j]] + [r.right[j] if j < len(r.right) else "" for r in rows], bolds)
                for j in range(len(right_heads))]
-    gap = st.gap
-    plot_w = st.plot_width_in * 72
+    rob_size = fs * 1.35
+    if rob is not None:
+        right_w += [max(tw(h, fs, True, False), rob_size) for h in rob.heads]
     left_total = sum(left_w) + gap * len(left_w)
-    span_w = max([tw(r.span, st.small, False) for r in rows if r.span] + [0])
+    spans = {i: tw(r.span, st.small, False, r.kind != "subgroup_test") for i, r in enumerate(rows) if r.span}
+    span_w = max(spans.values(), default=0.0)
     if span_w > left_total + plot_w:  # a long heterogeneity line widens the first column
         left_w[0] += span_w - (left_total + plot_w)
         left_total = sum(left_w) + gap * len(left_w)
@@ -312,46 +279,95 @@ def forest_layout(result, style: ForestStyle, *, prediction: bool = False, favou
         right_x.append((x, w))
         x += w + gap
 
-    excluded_lines = []
-    if show_excluded and result.effects.excluded:
-        chars = max(40, int((left_total + plot_w + right_total) / (st.small * 0.55)))
-        excluded_lines.append("Not pooled (no complete input):")
-        for e in result.effects.excluded:
-            excluded_lines += textwrap.wrap(f"{e.study_id}: {e.reason}", chars, initial_indent="  ",
-                                            subsequent_indent="    ")
+    texts = list(_table_texts(st, rows, left_heads, supers, right_heads, (label, model_label(result)),
+                              left_x, right_x[:len(right_heads)]))
+    rob_marks = []
+    if rob is not None:
+        cols = right_x[len(right_heads):]
+        for (x0, w), head in zip(cols, rob.heads):
+            texts.append(Text(head, x0 + w / 2, TOP, fs, anchor="right", ha="center", bold=True))
+        texts.append(Text("Risk of bias", (cols[0][0] + cols[-1][0] + cols[-1][1]) / 2, UPPER, fs,
+                          anchor="right", ha="center", bold=True))
+        by_id = {s.study_id: s for s in result.effects.studies}
+        for r in rows:
+            if r.kind == "study":
+                for (x0, w), j in zip(cols, judgements(by_id[r.study].row, rob)):
+                    if j in JUDGEMENTS:
+                        rob_marks.append((x0 + w / 2, r.y, j))
+        notes.append(legend_text(rob))
+    notes += list(footnotes)
 
-    texts = _table_texts(st, rows, left_heads, supers, right_heads, plot_head, left_x, right_x)
-    lim = tuple(xlim) if xlim is not None else nice_limits(marks, log, null)
+    if xlim is not None:
+        lim = (float(xlim[0]), float(xlim[1]))
+        log, null = result.measure.natural == "exp", axis_limits(result, marks)[2]
+    else:
+        lim, log, null = axis_limits(result, marks)
+    if log:
+        ticks = log_ticks(*lim)
+    else:
+        ticks = linear_ticks(*lim) if null is not None else linear_ticks(*lim, n=6, mults=(1, 2, 5, 10))
+    ticks, tick_labels = thin_ticks(ticks, tuple(tick_label(t) for t in ticks), lim, log, plot_w,
+                                    lambda s: tw(s, st.small, False, False), keep=null)
+
+    # notes under the plot, wrapped to the figure's measured width
+    content_w = left_total + plot_w + right_total
+    note_lines, bold_idx = [], []
+    for n in notes:
+        note_lines += wrap(n, content_w, lambda t: tw(t, st.small, False, False), subsequent="  ")
+    if show_excluded and result.effects.excluded:
+        bold_idx.append(len(note_lines))
+        note_lines.append("Not pooled (no complete input):")
+        for e in result.effects.excluded:
+            note_lines += wrap(f"{e.study_id}: {e.reason}", content_w, lambda t: tw(t, st.small, False, False),
+                               indent="  ", subsequent="    ")
 
     # heights (points) and the figure made for the plot
-    rh = st.row_height
     note_step = st.small * 1.35
-    notes_h = len(excluded_lines) * note_step
-    n_rows = -rows[-1].y + 1 if rows else 1
+    notes_h = len(note_lines) * note_step
+    bottom = rows[-1].y - rows[-1].height / 2 if rows else -1.0
+    n_rows = 0.5 - bottom
     header_h = 2.2 * rh
-    axis_h = 3.2 * rh + (rh if any(favours) else 0)
+    tick_zone = 3.5 + 3.5 + st.small * 1.25  # tick length, pad, labels
+    label_zone = 4 + st.small * 1.25
+    fav_h = st.small * 1.25 + 4 if any(favours) else 0.0
+    axis_h = tick_zone + label_zone + fav_h + 6
     title_h = 1.6 * rh if title else 0
     body_h = n_rows * rh
-    fig_w = (MARGIN * 2 + left_total + plot_w + right_total) / 72
+    fig_w = (MARGIN * 2 + content_w) / 72
     fig_h = (MARGIN * 2 + title_h + header_h + body_h + axis_h + notes_h) / 72
     rect = ((MARGIN + left_total) / 72 / fig_w, (MARGIN + notes_h + axis_h) / 72 / fig_h,
             plot_w / 72 / fig_w, body_h / 72 / fig_h)
 
-    fav = None
-    fav_x = None
+    fav = fav_x = None
     if any(favours):
-        fav = (f"Favours {favours[0]}  " if favours[0] else "", f"  Favours {favours[1]}" if favours[1] else "")
-        fav_x = null if null is not None else math.sqrt(lim[0] * lim[1]) if log else (lim[0] + lim[1]) / 2
+        fav = tuple(f"{st.favours} {f}" if f else "" for f in favours)
+        fav_x = null if null is not None and lim[0] < null < lim[1] else (
+            math.sqrt(lim[0] * lim[1]) if log else (lim[0] + lim[1]) / 2)
+    gaps = [(r.y + r.height / 2, r.y - r.height / 2) for i, r in enumerate(rows)
+            if r.span and spans[i] > left_total - gap / 2]
     return ForestLayout(
-        style=st, rows=tuple(rows), marks=resolve_marks(marks, lim, st.max_square), texts=texts,
-        left_columns=tuple(left_x), right_columns=tuple(right_x),
-        rule=(-left_total, right_x[-1][0] + right_x[-1][1]) if st.header_rule else None,
-        xlim=lim, ylim=(rows[-1].y - 0.5 if rows else -1, 0.5), log=log, null=null,
-        ticks=log_ticks(*lim) if log else None, x_label=label + (" (log scale)" if log else ""),
-        favours=fav, favours_x=fav_x, favours_offset=-2.6 * rh,
+        style=st, rows=tuple(rows), marks=resolve_marks(marks, lim, st.max_square, st.min_square),
+        texts=tuple(texts), left_columns=tuple(left_x), right_columns=tuple(right_x),
+        rule=(-left_total, right_x[-1][0] + right_x[-1][1] if right_x else 0.0) if st.header_rule else None,
+        xlim=lim, ylim=(bottom, 0.5), log=log, null=null, ticks=ticks, tick_labels=tick_labels,
+        x_label=label + (" (log scale)" if log else ""),
+        favours=fav, favours_x=fav_x, favours_offset=-(tick_zone + label_zone + 2), favours_pad=4.0 * scale,
         title=Text(title, -left_total, UPPER + 1.2, st.fontsize + 1, va="bottom", bold=True) if title else None,
-        notes=tuple(excluded_lines), notes_top=-(axis_h + 4), notes_left=-left_total, note_step=note_step,
-        figsize=(fig_w, fig_h), axes_rect=rect)
+        notes=tuple(note_lines), notes_bold=tuple(bold_idx), notes_top=-(axis_h + 4), notes_left=-left_total,
+        note_step=note_step, null_segments=_segments((bottom, 0.5), gaps), rob=tuple(rob_marks),
+        rob_size=rob_size, figsize=(fig_w, fig_h), axes_rect=rect, row_height=rh, scale=scale, families=families)
+
+
+def _segments(ylim, gaps) -> tuple[tuple[float, float], ...]:
+    """(top, bottom) pieces of the null line from ylim's top to its bottom, around the gaps."""
+    out, top = [], ylim[1]
+    for a, b in sorted(gaps, reverse=True):
+        if a < top:
+            out.append((top, a))
+        top = min(top, b)
+    if top > ylim[0]:
+        out.append((top, ylim[0]))
+    return tuple(out)
 
 
 def _table_texts(st, rows, left_heads, supers, right_heads, plot_head, left_x, right_x) -> tuple[Text, ...]:
@@ -383,5 +399,6 @@ def _table_texts(st, rows, left_heads, supers, right_heads, plot_head, left_x, r
     return tuple(out)
 
 
-__all__ = ["BOLD_KINDS", "ForestLayout", "Mark", "PlotRow", "Text", "TextWidth", "build_rows", "font_metrics_width",
-           "forest_layout", "log_ticks", "nice_limits", "resolve_marks"]
+__all__ = ["BOLD_KINDS", "LOG_TICKS", "TOP", "UPPER", "AxesFit", "ForestLayout", "Mark", "PlotRow", "Text",
+           "TextWidth", "axis_limits", "build_rows", "font_metrics_width", "forest_layout", "log_ticks",
+           "resolve_marks", "thin_ticks"]

@@ -1,57 +1,49 @@
 """Forest plot of a :class:`~metail2.models.MetaResult`: lay out
 (:mod:`._forest_layout`, pure), then draw with matplotlib (loaded late).
 
-The table is drawn left and right of the plot region row by row: a header per
-subgroup, study rows with a square scaled by the study's weight and its 95% CI
-(an arrow where the CI runs past the axis), a subtotal diamond with its
-heterogeneity and test lines per subgroup, the overall diamond, the
-prediction interval when asked, the test for subgroup differences, and the
-rows that were not pooled with their reasons. Column widths are measured
-from the text itself, so text never overlaps and the figure's height follows
-the number of rows.
+The table is drawn left and right of the plot region row by row (see
+:mod:`._forest_rows`), column widths measured from the text itself, so text
+never overlaps and the figure's height follows the number of rows; the
+rows not pooled are listed under the plot with their reasons.
 
-Why not the ``forestplot`` package: forestplot 0.4.1 places rows by their
-label text (equal labels collapse), writes its right-hand table at the data
-coordinate ``xlim[1] · 1.05`` (which lands inside or left of the plot for
-difference measures whose axis ends at or below 0), draws no diamonds or
-weight-scaled squares, and on import silences every warning of the process
-(``warnings.filterwarnings("ignore")``), sets ``np.seterr(all="ignore")``
-and changes ``rcParams``. metail2 does not import it.
+Two engines: ``"native"`` (the default) draws everything with matplotlib;
+``"forestplot"`` lets the ``forestplot`` package draw the study rows and the
+left table (:mod:`._forestplot_engine`) and adds the rest. Use the native
+engine for journal figures (weight-scaled squares, measured columns, risk of
+bias, any size); the forestplot engine where a figure should look like the
+other forestplot figures of a paper.
 """
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
+from dataclasses import replace
 
-from ._forest_layout import ForestLayout, PlotRow, forest_layout
-from .save import save_figure
+from ..errors import InputError
+from ._forest_draw import ForestPlot
+from ._forest_draw import draw_forest as _draw
+from ._forest_layout import MARGIN, AxesFit, ForestLayout, forest_layout
+from ._forest_rows import SORTS
+from ._rob_data import detect_tool
+from .fonts import font_families
 from .style import ForestStyle, resolve_style
 
+ENGINES = ("native", "forestplot")
 
-@dataclass(frozen=True)
-class ForestPlot:
-    """What :func:`forest` drew: the figure and axes, the rows, and the
-    numbers behind every mark (for checking and reuse); ``layout`` holds
-    every position and text."""
 
-    figure: object
-    ax: object
-    rows: tuple[PlotRow, ...]
-    squares: tuple[tuple[str, float, float, float], ...]  # (study_id, x, y, area pt²)
-    diamonds: tuple[tuple[str, tuple[tuple[float, float], ...]], ...]  # (name, vertices)
-    xlim: tuple[float, float]
-    log: bool
-    null: float | None
-    layout: ForestLayout | None = None
-
-    def savefig(self, path: str | os.PathLike, **kwargs) -> None:
-        save_figure(self.figure, path, **kwargs)
+def _user_texts(result, title, favours, footnotes):
+    """The texts of a figure that come from the sheet or the user (for the font fallback)."""
+    out = [s.study_id for s in result.effects.studies] + [title or "", *favours, *footnotes]
+    out += [f"{e.study_id}: {e.reason}" for e in result.effects.excluded]
+    if result.by:
+        out += [r.text(result.by) for r in result.effects.sheet.rows]
+    return out
 
 
 def forest(result, ax=None, *, style: str | ForestStyle = "revman", prediction: bool = False,
            favours: tuple[str, str] = ("", ""), xlim: tuple[float, float] | None = None,
            decimals: int | None = None, fontsize: float | None = None, title: str | None = None,
-           show_excluded: bool = True) -> ForestPlot:
+           show_excluded: bool = True, sort: str | None = None, i2: str = "q", rob: bool | str = False,
+           width: float | None = None, height: float | None = None, label_width: float | None = None,
+           footnotes: tuple[str, ...] = (), engine: str = "native") -> ForestPlot:
     """Draw a forest plot of a pooled result (grouped by subgroup when the
     result has them).
 
@@ -60,12 +52,15 @@ def forest(result, ax=None, *, style: str | ForestStyle = "revman", prediction: 
     result : MetaResult
         From :func:`metail2.pool`.
     ax : matplotlib Axes, optional
-        The plot region; the table is drawn left and right of it (leave room).
-        By default a figure is made whose size follows the rows and the text.
+        The plot region; the table is drawn left and right of it, shrunk to
+        the room the figure leaves (a warning below half size). By default a
+        figure is made whose size follows the rows and the text.
     style : {"revman", "jama"} or ForestStyle
+        RevMan 5-like, or R meta's JAMA layout (estimate left, no weights,
+        "Favors", "P = .003").
     prediction : bool
-        Draw the 95% prediction interval (random-effects fits) as its own row
-        under each diamond.
+        Draw the prediction interval (random-effects fits with k ≥ 3) as its
+        own row under each diamond.
     favours : (str, str)
         Labels under the axis, left and right of the null line.
     xlim : (float, float), optional
@@ -75,6 +70,24 @@ def forest(result, ax=None, *, style: str | ForestStyle = "revman", prediction: 
     title : str, optional
     show_excluded : bool
         List the rows not pooled, with reasons, under the plot.
+    sort : {None, "year", "weight", "effect"}
+        Order of the studies within each subgroup (default: the sheet's).
+    i2 : {"q", "tau2"}
+        The I² of the heterogeneity lines: Q-based, 100·(Q − df)/Q (default,
+        as RevMan; what a reader computes from the Q and df printed beside
+        it) or metafor's τ²-based I².
+    rob : bool or {"rob2", "robins"}
+        Risk-of-bias columns beside the table (RevMan), from the sheet's
+        ``rob_*`` or ``robins_*`` columns.
+    width, height : float, optional
+        Figure size in inches (with ``ax=None``): the plot region takes the
+        spare width, the rows the spare height; a table too large for the
+        box is shrunk (down to half size; smaller raises InputError).
+    label_width : float, optional
+        Study labels wider than this (inches; default 2.2) wrap.
+    footnotes : tuple of str
+        Lines added to the notes under the plot.
+    engine : {"native", "forestplot"}
 
     Returns
     -------
@@ -83,127 +96,63 @@ def forest(result, ax=None, *, style: str | ForestStyle = "revman", prediction: 
     Notes
     -----
     Values are drawn on the natural scale (exp for ratios, on a log axis with
-    the null line at 1; expit or the Freeman–Tukey inverse for proportions;
-    unchanged for differences, null line at 0). A square's area is
-    proportional to the study's weight (%) in its subgroup's fit (or in the
-    overall fit without subgroups, or with a common τ²), so areas compare
-    across the plot; a diamond spans the pooled 95% CI.
+    RevMan's symmetric scales and the null line at 1; proportions as
+    observed with exact Clopper–Pearson CIs; differences on a symmetric
+    axis, null line at 0). A square's area is proportional to the study's
+    weight (%) in the overall analysis (as RevMan; subtotal rows show their
+    subgroup's share), at least ``style.min_square`` pt² so every estimate
+    is visible; a diamond spans the pooled CI. Every CI follows the result's
+    ``level``.
     """
+    if sort not in (None, *SORTS):
+        raise InputError(f"unknown sort {sort!r}; choose from {', '.join(SORTS)}")
+    if i2 not in ("q", "tau2"):
+        raise InputError(f"unknown i2 {i2!r}; choose q or tau2")
+    if engine not in ENGINES:
+        raise InputError(f"unknown engine {engine!r}; choose from {', '.join(ENGINES)}")
+    if xlim is not None:
+        lo, hi = xlim
+        if not lo < hi or (result.measure.natural == "exp" and lo <= 0):
+            raise InputError(f"xlim {lo:g} {hi:g}: the lower limit must be below the upper"
+                             + (" and above 0 on a ratio axis" if result.measure.natural == "exp" else ""))
+    for name, v in (("width", width), ("height", height), ("label_width", label_width)):
+        if v is not None and not v > 0:
+            raise InputError(f"{name} must be a positive number of inches (is {v!r})")
     st = resolve_style(style, decimals=decimals, fontsize=fontsize)
+    if label_width is not None:
+        st = replace(st, label_width_in=label_width)
+    tool = None
+    if rob:
+        tool = detect_tool(result.effects.sheet.columns, None if rob is True else rob)
+        if tool is None or not set(tool.columns) & set(result.effects.sheet.columns):
+            raise InputError("the sheet has no risk-of-bias columns (rob_d1 … rob_overall for RoB 2, "
+                             "robins_d1 … robins_overall for ROBINS-I)")
+    families = font_families(st.font, _user_texts(result, title, favours, footnotes))
+    fit = _axes_fit(ax) if ax is not None else None
+    size = (width, height) if (width or height) and ax is None else None
     layout = forest_layout(result, st, prediction=prediction, favours=favours, xlim=xlim, title=title,
-                           show_excluded=show_excluded)
-    return draw_forest(layout, ax)
+                           show_excluded=show_excluded, sort=sort, i2=i2, rob=tool, size=size, fit=fit,
+                           footnotes=tuple(footnotes), families=families)
+    meta = dict(method=result.method, convention=getattr(result, "convention", ""), level=result.level)
+    if engine == "forestplot":
+        from ._forestplot_engine import draw_with_forestplot
+
+        return draw_with_forestplot(layout, result, ax, **meta)
+    return replace(draw_forest(layout, ax), **meta)
+
+
+def _axes_fit(ax) -> AxesFit:
+    fig = ax.figure
+    w, h = (float(v) * 72 for v in fig.get_size_inches())
+    p = ax.get_position()
+    pad = MARGIN / 2
+    return AxesFit(p.width * w, p.height * h, p.x0 * w - pad, (1 - p.x1) * w - pad, (1 - p.y1) * h - pad,
+                   p.y0 * h - pad)
 
 
 def draw_forest(layout: ForestLayout, ax=None) -> ForestPlot:
-    """Draw a :class:`~._forest_layout.ForestLayout` on ``ax`` (or on a
-    figure made to its size)."""
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        fig = plt.figure(figsize=layout.figsize)
-        ax = fig.add_axes(list(layout.axes_rect))
-    else:
-        fig = ax.figure
-    _axis(ax, layout)
-    _marks(ax, layout)
-    _texts(ax, layout)
-    return ForestPlot(fig, ax, layout.rows, layout.squares, layout.diamonds, layout.xlim, layout.log,
-                      layout.null, layout)
+    """Draw a layout (see :func:`._forest_draw.draw_forest`)."""
+    return _draw(layout, ax)
 
 
-def _axis(ax, lay: ForestLayout) -> None:
-    st = lay.style
-    if lay.log:
-        ax.set_xscale("log")
-    ax.set_xlim(*lay.xlim)
-    ax.set_ylim(*lay.ylim)
-    ax.set_yticks([])
-    for side in ("top", "right", "left"):
-        ax.spines[side].set_visible(False)
-    ax.tick_params(axis="x", labelsize=st.small)
-    if lay.ticks is not None:
-        from matplotlib.ticker import FixedLocator, NullLocator
-
-        ax.xaxis.set_major_locator(FixedLocator(lay.ticks))
-        ax.xaxis.set_minor_locator(NullLocator())
-        ax.set_xticklabels([f"{t:g}" for t in lay.ticks])
-    else:
-        from matplotlib.ticker import MaxNLocator
-
-        ax.xaxis.set_major_locator(MaxNLocator(5))
-    if lay.show_null:
-        ax.axvline(lay.null, color=st.null_color, lw=0.8, zorder=1)
-
-
-def _marks(ax, lay: ForestLayout) -> None:
-    """CI lines with arrows, diamonds and prediction intervals in row order;
-    the squares as one scatter (gid "squares")."""
-    from matplotlib.patches import Polygon
-
-    st = lay.style
-    lo_lim, hi_lim = lay.xlim
-    xs, ys, areas = [], [], []
-    for m in lay.marks:
-        if m.kind == "study":
-            ax.plot(list(m.line), [m.y, m.y], color=st.ci_color, lw=0.9, solid_capstyle="butt", zorder=2)
-            if m.arrows[0]:
-                ax.plot([lo_lim], [m.y], marker="<", ms=4, color=st.ci_color, zorder=3, clip_on=False)
-            if m.arrows[1]:
-                ax.plot([hi_lim], [m.y], marker=">", ms=4, color=st.ci_color, zorder=3, clip_on=False)
-            if m.area is not None:
-                xs.append(m.estimate)
-                ys.append(m.y)
-                areas.append(m.area)
-        elif m.kind == "diamond":
-            ax.add_patch(Polygon(m.vertices, closed=True, facecolor=st.diamond_color, edgecolor=st.diamond_color,
-                                 lw=0.6, zorder=4, gid=f"diamond:{m.name}"))
-        elif m.kind == "pi":
-            ax.plot(list(m.line), [m.y, m.y], color=st.pi_color, lw=2.2, solid_capstyle="butt", zorder=3,
-                    gid=f"pi:{m.name}")
-    if xs:
-        sc = ax.scatter(xs, ys, s=areas, marker="s", color=st.square_color, edgecolors="none", zorder=5)
-        sc.set_gid("squares")
-
-
-def _texts(ax, lay: ForestLayout) -> None:
-    """The table (x in points from the plot region's edges, y in rows), the
-    axis label, the favours labels, the title and the notes."""
-    from matplotlib.transforms import ScaledTranslation, blended_transform_factory
-
-    st = lay.style
-    fig = ax.figure
-    ax_w_pt = ax.get_position().width * fig.get_figwidth() * 72
-    tr = blended_transform_factory(ax.transAxes, ax.transData)
-
-    def ax_x(t):  # points from an anchor -> axes fraction
-        if t.anchor == "right":
-            return (ax_w_pt + t.x) / ax_w_pt
-        return t.x / ax_w_pt + (0.5 if t.anchor == "center" else 0.0)
-
-    def text(t):
-        ax.text(ax_x(t), t.y, t.text, transform=tr, fontsize=t.size, family=st.font, ha=t.ha, va=t.va,
-                fontweight="bold" if t.bold else "normal", style="italic" if t.italic else "normal")
-
-    if lay.rule is not None:
-        a, b = lay.rule
-        ax.plot([a / ax_w_pt, (ax_w_pt + b) / ax_w_pt], [0.5, 0.5], transform=tr, color="black", lw=0.6,
-                clip_on=False)
-    for t in lay.texts:
-        text(t)
-    ax.set_xlabel(lay.x_label, fontsize=st.small, family=st.font)
-    if lay.favours is not None:
-        off = ScaledTranslation(0, lay.favours_offset / 72, fig.dpi_scale_trans)
-        xt = blended_transform_factory(ax.transData, ax.transAxes) + off
-        for s, ha in zip(lay.favours, ("right", "left")):
-            ax.text(lay.favours_x, 0, s, transform=xt, ha=ha, va="top", fontsize=st.small, family=st.font)
-    if lay.title is not None:
-        text(lay.title)
-    for i, line in enumerate(lay.notes):
-        off = ScaledTranslation(lay.notes_left / 72, lay.notes_top / 72 - i * lay.note_step / 72,
-                                fig.dpi_scale_trans)
-        ax.text(0, 0, line, transform=ax.transAxes + off, fontsize=st.small, family=st.font, va="top", ha="left",
-                fontweight="bold" if i == 0 else "normal")
-
-
-__all__ = ["ForestPlot", "draw_forest", "forest"]
+__all__ = ["ENGINES", "ForestPlot", "draw_forest", "forest"]

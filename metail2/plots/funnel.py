@@ -5,29 +5,39 @@ import math
 import os
 from dataclasses import dataclass
 
+from ..errors import InputError
+from ..models.subgroups import MISSING_GROUP
+from ._forest_axis import LOG_TICKS, log_ticks, tick_label
+from .fonts import font_families
 from .save import save_figure
-from .style import ForestStyle, resolve_style
+from .style import PROPORTIONS, ForestStyle, measure_label, resolve_style
 
 #: two-sided normal quantiles of the contours: p = 0.01, 0.05, 0.1
 Z_01, Z_05, Z_10 = 2.5758293035489004, 1.959963984540054, 1.6448536269514722
+#: colour-blind-safe colours (Okabe–Ito) and markers of the subgroups
+COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
+MARKERS = ("o", "s", "^", "D", "v", "P", "X")
 
 
 @dataclass(frozen=True)
 class FunnelPlot:
     """What :func:`funnel` drew: the figure and axes, each study's point and
-    the pooled estimate the funnel is centred on."""
+    the pooled estimate the funnel is centred on; ``groups`` the subgroup of
+    each point (with ``by``)."""
 
     figure: object
     ax: object
     points: tuple[tuple[str, float, float], ...]  # (study_id, yi, se)
     estimate: float
     se_max: float
+    groups: tuple[str, ...] = ()
 
     def savefig(self, path: str | os.PathLike, **kwargs) -> None:
         save_figure(self.figure, path, **kwargs)
 
 
-def funnel(result, ax=None, *, contours: bool = False, style: str | ForestStyle = "revman") -> FunnelPlot:
+def funnel(result, ax=None, *, contours: bool = False, style: str | ForestStyle = "revman", by: bool = True,
+           labels: bool = False) -> FunnelPlot:
     """Funnel plot: each study's effect (analysis scale) against its standard
     error, with pseudo 95% confidence limits around the pooled estimate.
 
@@ -36,49 +46,96 @@ def funnel(result, ax=None, *, contours: bool = False, style: str | ForestStyle 
     contours : bool
         Contour-enhanced (Peters et al. 2008): shade the regions where a
         study's two-sided p against the null would be < 0.01, 0.01–0.05 and
-        0.05–0.1.
+        0.05–0.1. Refused for single proportions, which have no null effect.
+    by : bool
+        With a subgrouped result, colour and mark the points by subgroup (legend).
+    labels : bool
+        Write each study's label beside its point.
 
     Notes
     -----
     The pseudo confidence limits are μ̂ ± 1.96·SE for SE from 0 to the largest
-    SE (Sterne & Egger 2001); the y axis is inverted (precise studies on top).
+    SE (Sterne & Egger 2001), drawn whole (the x axis covers them); the y axis
+    is inverted (precise studies on top). Ratio measures are drawn on the log
+    scale with tick labels on the natural scale (0.5, 1, 2). Legends sit
+    outside the plot region, so they never cover a point.
     """
     import matplotlib.pyplot as plt
     import numpy as np
 
+    if contours and result.measure.name in PROPORTIONS:
+        raise InputError(f"contours show p-values against a null effect; a single proportion "
+                         f"({result.measure.name}) has none: draw the funnel without contours")
     st = resolve_style(style)
     studies = result.effects.studies
     yi = np.array([s.yi for s in studies])
     se = np.sqrt([s.vi for s in studies])
     est = result.overall.estimate
     se_max = float(se.max()) * 1.08
+    groups = tuple((s.row.text(result.by) or MISSING_GROUP) for s in studies) if result.by and by else ()
+    fams = list(font_families(st.font, [s.study_id for s in studies] + list(groups)))
+    legend = contours or len(set(groups)) > 1
     if ax is None:
-        fig, ax = plt.subplots(figsize=(4.5, 3.6))
+        fig, ax = plt.subplots(figsize=(6.2 if legend else 4.5, 3.6))
+        if legend:
+            fig.subplots_adjust(left=0.12, right=0.68, bottom=0.14, top=0.95)
     else:
         fig = ax.figure
     grid = np.linspace(0, se_max, 100)
+    null = result.measure.null
+    half = max(float(np.abs(yi - est).max()), Z_05 * se_max) * 1.1
+    lo, hi = est - half, est + half
+    handles = []
     if contours:
-        null = result.measure.null
-        xr = max(abs(yi - null).max(), 1.96 * se_max) * 1.15
-        ax.fill_betweenx(grid, null - xr, null + xr, color="0.65", zorder=0, label="p < 0.01")
-        ax.fill_betweenx(grid, null - Z_01 * grid, null + Z_01 * grid, color="0.80", zorder=0,
-                         label="0.01 ≤ p < 0.05")
-        ax.fill_betweenx(grid, null - Z_05 * grid, null + Z_05 * grid, color="0.93", zorder=0,
-                         label="0.05 ≤ p < 0.1")
-        ax.fill_betweenx(grid, null - Z_10 * grid, null + Z_10 * grid, color="white", zorder=0, label="p ≥ 0.1")
-        ax.legend(fontsize=st.small, frameon=False, loc="lower right")
-        ax.set_xlim(null - xr, null + xr)
-    ax.plot(est - Z_05 * grid, grid, ls="--", color="0.3", lw=0.8)
-    ax.plot(est + Z_05 * grid, grid, ls="--", color="0.3", lw=0.8)
-    ax.axvline(est, color="0.2", lw=0.8)
-    ax.scatter(yi, se, s=18, color=st.square_color, zorder=3, gid="studies")
+        half = max(float(np.abs(yi - null).max()), Z_01 * se_max, abs(est - null) + Z_05 * se_max) * 1.1
+        lo, hi = null - half, null + half
+        for z, colour, label in ((None, "0.65", "p < 0.01"), (Z_01, "0.80", "0.01 ≤ p < 0.05"),
+                                 (Z_05, "0.93", "0.05 ≤ p < 0.1"), (Z_10, "white", "p ≥ 0.1")):
+            w = half if z is None else z * grid
+            handles.append(ax.fill_betweenx(grid, null - w, null + w, color=colour, zorder=0, label=label,
+                                            edgecolor="0.5" if colour == "white" else colour, lw=0.3))
+    ax.plot(est - Z_05 * grid, grid, ls="--", color="0.3", lw=0.8, gid="pseudo-ci")
+    ax.plot(est + Z_05 * grid, grid, ls="--", color="0.3", lw=0.8, gid="pseudo-ci")
+    ax.axvline(est, color="0.2", lw=0.8, gid="estimate")
+    if groups:
+        names = list(dict.fromkeys(sorted(set(groups))))
+        colours = [COLOURS[names.index(g) % len(COLOURS)] for g in groups]
+        sc = ax.scatter(yi, se, s=18, c=colours, zorder=3, gid="studies")
+        for i, g in enumerate(names):
+            handles.append(ax.scatter([], [], s=18, color=COLOURS[i % len(COLOURS)], marker=MARKERS[i % len(MARKERS)],
+                                      label=f"{result.by} = {g}"))
+        from matplotlib.markers import MarkerStyle
+
+        paths = [MarkerStyle(MARKERS[names.index(g) % len(MARKERS)]).get_path().transformed(
+            MarkerStyle(MARKERS[names.index(g) % len(MARKERS)]).get_transform()) for g in groups]
+        sc.set_paths(paths)
+    else:
+        ax.scatter(yi, se, s=18, color=st.square_color, zorder=3, gid="studies")
+    if labels:
+        for s, x, y in zip(studies, yi, se):
+            ax.annotate(s.study_id, (x, y), xytext=(4, 2), textcoords="offset points", fontsize=st.small - 1,
+                        family=fams, zorder=4, annotation_clip=False, gid=f"label:{s.study_id}")
+    ax.set_xlim(lo, hi)
     ax.set_ylim(se_max, 0)
-    ax.set_xlabel(result.measure.label, fontsize=st.fontsize, family=st.font)
-    ax.set_ylabel("Standard error", fontsize=st.fontsize, family=st.font)
+    name = measure_label(result.measure.name)
+    if result.measure.natural == "exp":
+        a, b = math.exp(lo), math.exp(hi)
+        ticks = tuple(t for t in LOG_TICKS if a <= t <= b)
+        if len(ticks) > 7:
+            ticks = log_ticks(a, b)
+        ax.set_xticks([math.log(t) for t in ticks], [tick_label(t) for t in ticks])
+        ax.set_xlabel(f"{name} (log scale)", fontsize=st.fontsize, family=fams)
+    else:
+        ax.set_xlabel(result.measure.label[:1].upper() + result.measure.label[1:], fontsize=st.fontsize,
+                      family=fams)
+    ax.set_ylabel("Standard error", fontsize=st.fontsize, family=fams)
     ax.tick_params(labelsize=st.small)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    return FunnelPlot(fig, ax, tuple((s.study_id, s.yi, math.sqrt(s.vi)) for s in studies), est, se_max)
+    if handles:
+        ax.legend(handles=handles, frameon=False, loc="upper left", bbox_to_anchor=(1.02, 1.0),
+                  borderaxespad=0, prop={"family": fams, "size": st.small})
+    return FunnelPlot(fig, ax, tuple((s.study_id, s.yi, math.sqrt(s.vi)) for s in studies), est, se_max, groups)
 
 
 __all__ = ["FunnelPlot", "funnel"]

@@ -43,6 +43,20 @@ def p_phrase(p) -> str:
     return f"p = {p:.4f}" if p < 0.001 else f"p = {p:.3f}"
 
 
+def p_jama(p) -> str:
+    """A p-value as JAMA writes it: "P < .001", "P = .003" (3 decimals below
+    .01), "P = .47" (2 decimals), "P > .99"."""
+    if p is None or not math.isfinite(p):
+        return "–"
+    if p < 0.001:
+        return "P < .001"
+    if p < 0.01:
+        return "P = " + f"{p:.3f}"[1:]
+    if p > 0.99:
+        return "P > .99"
+    return "P = " + f"{p:.2f}".lstrip("0")
+
+
 def interval(lo, hi, d: int = 3, *, minus: str = "-") -> str:
     """"[lo, hi]"."""
     return f"[{number(lo, d, minus=minus)}, {number(hi, d, minus=minus)}]"
@@ -64,32 +78,42 @@ def tau2_interval(ci) -> str:
     return f"[{lo}, {hi}]"
 
 
-def heterogeneity_line(g, d: int = 2) -> str:
-    """"Heterogeneity: τ² = …; Q = …, df = … (p …); I² = …%" for a figure."""
+def heterogeneity_line(g, d: int = 2, *, i2: str = "tau2", p=p_phrase) -> str:
+    """"Heterogeneity: τ² = …; Q = …, df = … (p …); I² = …%" for a figure.
+
+    ``i2="tau2"`` prints metafor's I² (from τ²), ``"q"`` the Q-based
+    100·(Q − df)/Q a reader computes from the Q and df beside it (RevMan,
+    meta); ``p`` formats the p-value."""
     if g.k == 1:
         return "Heterogeneity: not applicable (k = 1)"
     tau = "" if g.method == "FE" else f"τ² = {number(g.tau2, max(d, 2) + 1, minus=MINUS)}; "
-    return (f"Heterogeneity: {tau}Q = {number(g.q, 2, minus=MINUS)}, df = {g.q_df} ({p_phrase(g.q_p)}); "
-            f"I² = {g.i2:.0f}%")
+    value = g.i2_q if i2 == "q" else g.i2
+    return (f"Heterogeneity: {tau}Q = {number(g.q, 2, minus=MINUS)}, df = {g.q_df} ({p(g.q_p)}); "
+            f"I² = {value:.0f}%")
 
 
-def overall_test_line(g) -> str:
-    """"Test for overall effect: z = … (p …)" (t(df) under Hartung–Knapp)."""
+def overall_test_line(g, *, p=p_phrase) -> str:
+    """"Test for overall effect: z = … (p …)" (t(df) under Hartung–Knapp); ``p`` formats the p-value."""
     stat = "t" if g.df is not None else "z"
     df = f"({g.df})" if g.df is not None else ""
-    return f"Test for overall effect: {stat}{df} = {number(g.stat, 2, minus=MINUS)} ({p_phrase(g.p)})"
+    return f"Test for overall effect: {stat}{df} = {number(g.stat, 2, minus=MINUS)} ({p(g.p)})"
 
 
-def subgroup_test_line(r, *, figure: bool = False) -> str | None:
+def subgroup_test_line(r, *, figure: bool = False, i2: bool = False, p=p_phrase) -> str | None:
     """The test for subgroup differences of a pooled result, for a table
-    (``figure=False``: names the statistic, adds the residual τ²) or a figure."""
+    (``figure=False``: names the statistic, adds the residual τ²) or a figure
+    (``i2=True`` adds the I² of subgroup differences, 100·(Q − df)/Q, as RevMan;
+    ``p`` formats the p-value)."""
     st = r.subgroup_test
     if st is None:
         return None
     if figure:
         if st.statistic == "F":
-            return f"Test for subgroup differences: F({st.df}, {st.df2}) = {number(st.q, 2, minus=MINUS)} ({p_phrase(st.p)})"
-        return f"Test for subgroup differences: Q = {number(st.q, 2, minus=MINUS)}, df = {st.df} ({p_phrase(st.p)})"
+            return f"Test for subgroup differences: F({st.df}, {st.df2}) = {number(st.q, 2, minus=MINUS)} ({p(st.p)})"
+        s = f"Test for subgroup differences: Q = {number(st.q, 2, minus=MINUS)}, df = {st.df} ({p(st.p)})"
+        if i2 and st.q > 0:
+            s += f"; I² = {max(0.0, 100 * (st.q - st.df) / st.q):.1f}%"
+        return s
     if st.statistic == "F":
         s = f"Test for subgroup differences (QM as F): F({st.df}, {st.df2}) = {st.q:.3f}, p = {p_table(st.p)}"
     else:
@@ -100,5 +124,5 @@ def subgroup_test_line(r, *, figure: bool = False) -> str | None:
     return s
 
 
-__all__ = ["number", "p_table", "p_phrase", "interval", "estimate_ci", "tau2_interval", "heterogeneity_line",
+__all__ = ["number", "p_table", "p_phrase", "p_jama", "interval", "estimate_ci", "tau2_interval", "heterogeneity_line",
            "overall_test_line", "subgroup_test_line", "NATURAL_NAME", "MINUS"]
