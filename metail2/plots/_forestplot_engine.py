@@ -43,6 +43,9 @@ def isolated():
     import numpy as np
 
     with warnings.catch_warnings(), np.errstate(), mpl.rc_context():
+        # forestplot's own complaints about what this engine does on purpose (equal labels made unique,
+        # tick labels set on its categorical axis): not the user's business
+        warnings.filterwarnings("ignore", category=UserWarning, module=r"forestplot(\.|$)")
         err = np.geterr()
         try:
             yield
@@ -137,7 +140,11 @@ def draw_with_forestplot(lay: ForestLayout, result, ax=None, **meta):
 
     # forestplot pads every label with spaces to one length (its invisible joiners counted as characters):
     # drop the trailing spaces; its label pad is in pixels, taken as points: set it to the table's width
-    ax.set_yticks(ax.get_yticks(), [t.get_text().rstrip(" ") for t in ax.get_yticklabels()])
+    def trimmed(text):  # rows without a label (heterogeneity lines): only the invisible joiners
+        text = text.rstrip(" ")
+        return text.strip(" ") if not text.replace(JOINER, "").strip() else text
+
+    ax.set_yticks(ax.get_yticks(), [trimmed(t.get_text()) for t in ax.get_yticklabels()])
     fig.draw_without_rendering()
     r_ = fig.canvas.get_renderer()
     widest = max((t.get_window_extent(r_).width for t in ax.get_yticklabels() if t.get_text().strip()), default=0)

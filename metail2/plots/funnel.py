@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from ..errors import InputError
 from ..models.subgroups import MISSING_GROUP
-from ._forest_axis import LOG_TICKS, log_ticks, tick_label
+from ._forest_axis import log_ticks, tick_label
 from .fonts import font_families
 from .save import save_figure
 from .style import PROPORTIONS, ForestStyle, measure_label, resolve_style
@@ -111,16 +111,16 @@ def funnel(result, ax=None, *, contours: bool = False, style: str | ForestStyle 
         sc.set_paths(paths)
     else:
         ax.scatter(yi, se, s=18, color=st.square_color, zorder=3, gid="studies")
-    if labels:
-        for s, x, y in zip(studies, yi, se):
-            ax.annotate(s.study_id, (x, y), xytext=(4, 2), textcoords="offset points", fontsize=st.small - 1,
-                        family=fams, zorder=4, annotation_clip=False, gid=f"label:{s.study_id}")
     ax.set_xlim(lo, hi)
     ax.set_ylim(se_max, 0)
+    if labels:
+        _label_points(ax, [s.study_id for s in studies], yi, se, st.small - 1, fams)
     name = measure_label(result.measure.name)
     if result.measure.natural == "exp":
         a, b = math.exp(lo), math.exp(hi)
-        ticks = tuple(t for t in LOG_TICKS if a <= t <= b)
+        steps = [m * 10.0 ** e for e in range(math.floor(math.log10(a)), math.ceil(math.log10(b)) + 1)
+                 for m in (1, 2, 5)]
+        ticks = tuple(t for t in steps if a <= t <= b)
         if len(ticks) > 7:
             ticks = log_ticks(a, b)
         ax.set_xticks([math.log(t) for t in ticks], [tick_label(t) for t in ticks])
@@ -136,6 +136,49 @@ def funnel(result, ax=None, *, contours: bool = False, style: str | ForestStyle 
         ax.legend(handles=handles, frameon=False, loc="upper left", bbox_to_anchor=(1.02, 1.0),
                   borderaxespad=0, prop={"family": fams, "size": st.small})
     return FunnelPlot(fig, ax, tuple((s.study_id, s.yi, math.sqrt(s.vi)) for s in studies), est, se_max, groups)
+
+
+#: where a label may go, points from its point: (dx, dy, ha, va), tried in order
+_SPOTS = ((4, 2, "left", "bottom"), (4, -2, "left", "top"), (-4, 2, "right", "bottom"), (-4, -2, "right", "top"),
+          (4, 9, "left", "bottom"), (4, -9, "left", "top"), (-4, 9, "right", "bottom"), (-4, -9, "right", "top"),
+          (0, 6, "center", "bottom"), (0, -6, "center", "top"))
+
+
+def _label_points(ax, names, xs, ys, size, fams) -> None:
+    """Each study's label beside its point, at the first spot (:data:`_SPOTS`)
+    that covers no other label and no point (widths from the fonts' metrics)."""
+    from .fonts import metrics_width
+
+    tw = metrics_width(tuple(fams))
+    fig = ax.figure
+    px = fig.dpi / 72
+    pts = ax.transData.transform(list(zip(xs, ys)))
+    frame = ax.bbox
+    placed, r = [], 3.5 * px  # a point's half size
+
+    def free(box):
+        x0, y0, x1, y1 = box
+        if x0 < frame.x0 - 40 * px or x1 > frame.x1 + 40 * px:
+            return False
+        if any(x0 < b[2] and b[0] < x1 and y0 < b[3] and b[1] < y1 for b in placed):
+            return False
+        return not any(x0 < px_ + r and px_ - r < x1 and y0 < py + r and py - r < y1 for px_, py in pts)
+
+    for i in sorted(range(len(names)), key=lambda i: ys[i]):
+        w, h = tw(names[i], size) * px, size * 1.25 * px
+        (x, y) = pts[i]
+        choice = None
+        for dx, dy, ha, va in _SPOTS:
+            ax0 = x + dx * px - {"left": 0, "right": w, "center": w / 2}[ha]
+            ay0 = y + dy * px - (0 if va == "bottom" else h)
+            box = (ax0, ay0, ax0 + w, ay0 + h)
+            if free(box):
+                choice = (dx, dy, ha, va, box)
+                break
+        dx, dy, ha, va, box = choice or (*_SPOTS[0], (x, y, x, y))
+        placed.append(box)
+        ax.annotate(names[i], (xs[i], ys[i]), xytext=(dx, dy), textcoords="offset points", ha=ha, va=va,
+                    fontsize=size, family=list(fams), zorder=4, annotation_clip=False, gid=f"label:{names[i]}")
 
 
 __all__ = ["FunnelPlot", "funnel"]

@@ -195,13 +195,15 @@ def prisma(counts: Mapping, ax=None, *, fontsize: float = 8.0) -> PrismaPlot:
     for b in lay.boxes:
         if b.kind == "phase":
             ax.add_patch(FancyBboxPatch((b.x, b.y), b.w, b.h, boxstyle="round,pad=0,rounding_size=4",
-                                        facecolor=PHASE_COLOUR, edgecolor="none", gid=f"box:{b.name}"))
+                                        facecolor=PHASE_COLOUR, edgecolor="none", gid=f"box:{b.name}",
+                                        clip_on=False))
             ax.text(b.x + b.w / 2, b.y + b.h / 2, b.lines[0], rotation=90, ha="center", va="center",
                     fontsize=fontsize, fontweight="bold", family=list(fams), gid=f"text:{b.name}:0",
                     parse_math=False)
             continue
         ax.add_patch(Rectangle((b.x, b.y), b.w, b.h, facecolor=HEADER_COLOUR if b.kind == "header" else "white",
-                               edgecolor="none" if b.kind == "header" else "black", lw=0.8, gid=f"box:{b.name}"))
+                               edgecolor="none" if b.kind == "header" else "black", lw=0.8, gid=f"box:{b.name}",
+                               clip_on=False))
         for i, line in enumerate(b.lines):
             ax.text(b.x + (b.w / 2 if b.kind == "header" else PAD), b.y + PAD + (i + 0.5) * lay.line_height, line,
                     ha="center" if b.kind == "header" else "left", va="center_baseline", fontsize=fontsize,

@@ -12,7 +12,7 @@ BCG = ROOT / "tests" / "validation" / "metafor" / "bcg.csv"
 #: Illustrative RoB 2 judgements: the randomization domain follows each trial's
 #: allocation (random: low; alternate: some concerns; systematic: high); the
 #: other domains cycle through a fixed pattern.
-_PATTERN = ("low", "low", "some concerns", "low", "high", "low", "some concerns")
+_PATTERN = ("low", "low", "low", "some concerns", "low", "low", "high", "low", "some concerns", "low", "low")
 
 
 def bcg_rob_frame():
@@ -21,13 +21,13 @@ def bcg_rob_frame():
 
     rows = list(csv.DictReader(open(BCG, newline="")))
     d1 = {"random": "low", "alternate": "some concerns", "systematic": "high"}
-    order = {"low": 0, "some concerns": 1, "high": 2}
     for i, r in enumerate(rows):
-        js = [d1[r["allocation"]]] + [_PATTERN[(i + k) % len(_PATTERN)] for k in range(1, 5)]
+        js = [d1[r["allocation"]]] + [_PATTERN[(3 * i + k) % len(_PATTERN)] for k in range(1, 5)]
         for k, j in enumerate(js, 1):
             r[f"rob_d{k}"] = j
-        worst = max(js, key=order.get)
-        r["rob_overall"] = "high" if sum(j == "some concerns" for j in js) >= 3 else worst
+        # RoB 2's overall rule: high if any domain is high or several raise some concerns
+        concerns = sum(j == "some concerns" for j in js)
+        r["rob_overall"] = ("high" if "high" in js or concerns >= 3 else "some concerns" if concerns else "low")
     return pd.DataFrame(rows, dtype=str)
 
 
