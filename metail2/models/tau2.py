@@ -106,6 +106,13 @@ def _fisher_scoring(y, v, X, step: Callable[[WLS], float], numerics: Numerics) -
                 new = secant
         prev = (tau2, adj)
         step_taken = new - tau2
+        if tau2 + step_taken < 0 and numerics.relative:
+            # exact numerics: if the score at 0 points below 0, the maximum is at
+            # the boundary, τ² = 0 exactly (metafor halves the step towards 0 and
+            # stops within its threshold of it)
+            at0 = step(wls(y, X, 1.0 / v))
+            if not at0 > 0:
+                return Tau2Fit(0.0, True, it)
         while tau2 + step_taken < 0:
             step_taken /= 2
         old, tau2 = tau2, tau2 + step_taken
