@@ -211,6 +211,9 @@ def build_rows(result, st: ForestStyle, prediction: bool, text_width, *, sort: s
     summary_rows("Overall", result.overall, result.effects.studies, f"Total ({lvl})", "100.0%")
     if result.subgroups:
         text = subgroup_test_line(result, figure=True, i2=i2 == "q", p=st.p)
+        left_out = getattr(result.subgroup_test, "unclassified", ())
+        if text and left_out:  # unknown groups (empty, 'not reported') are drawn but not tested
+            text += f"; {', '.join(f'{result.by} = {g}' for g in left_out)} left out"
         if text:
             add("subgroup_test", span=text)
 

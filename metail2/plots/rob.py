@@ -21,6 +21,7 @@ from .save import save_figure
 PITCH_Y, PITCH_X, DOT = 15.0, 24.0, 11.0  # points
 FONT, SMALL = 8.0, 7.0
 BAR_H = 13.0  # points per domain bar
+OVERALL_GAP = 10.0  # points between the last domain and the overall column
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,7 @@ def rob(source, *, tool: str | None = None, kind: str = "both", weighted: bool =
     tw = metrics_width(fams)
     label_w = max(tw(s, FONT, False, False) for s, _ in studies) + 8
     dom_w = max(tw(f"D{i}: {d}", SMALL, False, False) for i, d in enumerate(t.domains, 1))
-    grid_w = PITCH_X * len(t.heads)
+    grid_w = PITCH_X * len(t.heads) + OVERALL_GAP
     width = max(label_w + grid_w + 12, dom_w + 140, 330.0)
     note = [f"{t.name}. " + "  ".join(f"{JUDGEMENTS[j][0]} {JUDGEMENTS[j][2]}" for j in t.levels)]
     if missing:
@@ -132,7 +133,7 @@ def rob(source, *, tool: str | None = None, kind: str = "both", weighted: bool =
                    for h, d in zip(t.heads, t.domains + ("Overall",))) + 12
         ax = fig.add_axes([left / width, (top - summary_h + 46) / total, (width - left - 12) / width,
                            (summary_h - 58) / total])
-        _summary(ax, t, shares, use_w, fams)
+        _summary(ax, t, shares, use_w, fams, (width - left - 12), tw)
         axes["summary"] = ax
     return RobPlot(fig, axes, t, tuple(studies), shares, use_w, tuple(missing))
 
@@ -146,8 +147,9 @@ def _traffic(ax, t, studies, note, width, height, label_w, fams) -> None:
     x0 = label_w + PITCH_X / 2
     y0 = 1.6 * PITCH_Y
     ax.text(6, y0 - PITCH_Y, "Study", fontsize=FONT, fontweight="bold", va="center", family=fams, parse_math=False)
-    for j, head in enumerate(t.heads):
-        ax.text(x0 + j * PITCH_X, y0 - PITCH_Y, head, fontsize=FONT, fontweight="bold", ha="center", va="center",
+    xs = [x0 + j * PITCH_X + (OVERALL_GAP if head == "Overall" else 0) for j, head in enumerate(t.heads)]
+    for x, head in zip(xs, t.heads):
+        ax.text(x, y0 - PITCH_Y, head, fontsize=FONT, fontweight="bold", ha="center", va="center",
                 family=fams, parse_math=False)
     for i, (sid, js) in enumerate(studies):
         y = y0 + i * PITCH_Y
@@ -156,7 +158,7 @@ def _traffic(ax, t, studies, note, width, height, label_w, fams) -> None:
             if judgement not in JUDGEMENTS:
                 continue
             symbol, colour, _ = JUDGEMENTS[judgement]
-            x = x0 + j * PITCH_X
+            x = xs[j]
             ax.add_patch(Circle((x, y), DOT / 2, facecolor=colour, edgecolor="none",
                                 gid=f"rob:{sid}:{t.heads[j]}:{judgement}"))
             ax.text(x, y, symbol, fontsize=FONT, fontweight="bold", ha="center", va="center_baseline",
@@ -167,7 +169,7 @@ def _traffic(ax, t, studies, note, width, height, label_w, fams) -> None:
         ax.text(6, y + k * SMALL * 1.35, line, fontsize=SMALL, va="top", family=fams, parse_math=False)
 
 
-def _summary(ax, t, shares, weighted, fams) -> None:
+def _summary(ax, t, shares, weighted, fams, width_pt, tw) -> None:
     import numpy as np
 
     heads = list(t.heads)
@@ -180,7 +182,7 @@ def _summary(ax, t, shares, weighted, fams) -> None:
         bars = ax.barh(y, vals, left=left, height=0.7, color=colour, edgecolor="white", lw=0.5, label=label,
                        gid=f"summary:{lev}")
         for b, v in zip(bars, vals):
-            if v >= 8:
+            if tw(f"{v:.0f}%", SMALL - 0.5, False, False) + 4 <= v / 100 * width_pt:  # only where it fits
                 ax.text(b.get_x() + b.get_width() / 2, b.get_y() + b.get_height() / 2, f"{v:.0f}%",
                         ha="center", va="center", fontsize=SMALL - 0.5, family=fams,
                         color="black" if colour == "#E2DF07" else "white")

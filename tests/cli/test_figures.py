@@ -3,7 +3,6 @@ from a records store (every count of the store in its box), `metail2 rob`,
 `metail2 plot --rob`, `--where`, and the plot options of issue 13."""
 from __future__ import annotations
 
-import csv
 import json
 import re
 
@@ -11,50 +10,16 @@ import pytest
 
 from metail2.cli import main
 from tests.conftest import ROOT
-from tests.plots.demo import bcg_rob_frame
+from tests.plots.demo import bcg_rob_frame, build_demo_store
 
-NCBI = ROOT / "tests" / "fixtures" / "ncbi"
 METAFOR = ROOT / "tests" / "validation" / "metafor"
-
-
-def _fill(src, dst, decisions):
-    rows = list(csv.DictReader(open(src, newline="")))
-    for r in rows:
-        if r["pmid"] in decisions:
-            r["decision"], r["reason"] = decisions[r["pmid"]]
-    with open(dst, "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
 
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
-    """A records store: three imports (one repeated: duplicates), screening by
-    two reviewers (a conflict), full-text decisions with reasons."""
-    d = tmp_path_factory.mktemp("review")
-    db = str(d / "r.sqlite")
-    files = [str(NCBI / f) for f in ("pubmed1.xml", "pubmed2.xml", "pubmed_result2.txt")]
-    assert main(["records", "import", *files, "--db", db]) == 0
-    again = d / "pubmed1_again.xml"  # the same records in another file: duplicates
-    again.write_bytes((NCBI / "pubmed1.xml").read_bytes() + b"\n")
-    assert main(["records", "import", str(again), "--db", db]) == 0
-    ta = d / "ta.csv"
-    assert main(["screen", "export", "--db", db, "--csv", str(ta)]) == 0
-    pmids = [r["pmid"] for r in csv.DictReader(open(ta, newline=""))]
-    base = {p: ("include", "") for p in pmids[:4]}
-    base.update({p: ("exclude", "not colorectal") for p in pmids[4:6]})
-    _fill(ta, d / "a.csv", base)
-    _fill(ta, d / "b.csv", {**base, pmids[3]: ("exclude", "not IL-2")})
-    assert main(["screen", "import", str(d / "a.csv"), "--db", db, "--reviewer", "A"]) == 0
-    assert main(["screen", "import", str(d / "b.csv"), "--db", db, "--reviewer", "B"]) == 0
-    ft = d / "ft.csv"
-    assert main(["screen", "export", "--db", db, "--stage", "full-text", "--csv", str(ft)]) == 0
-    sought = [r["pmid"] for r in csv.DictReader(open(ft, newline=""))]
-    _fill(ft, ft, {sought[0]: ("exclude", "no response data"), sought[1]: ("include", ""),
-                   **({sought[2]: ("exclude", "review article")} if len(sought) > 2 else {})})
-    assert main(["screen", "import", str(ft), "--db", db, "--reviewer", "A", "--stage", "full-text"]) == 0
-    return db
+    """A records store: three imports and a fourth file repeating records (duplicates), screening by
+    two reviewers (a conflict), full-text decisions with reasons (tests/plots/demo.py)."""
+    return build_demo_store(tmp_path_factory.mktemp("review"))
 
 
 def test_prisma_diagram_shows_every_count_of_the_store_in_its_box(store, tmp_path, capsys):

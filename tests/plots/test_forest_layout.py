@@ -508,3 +508,11 @@ print(json.dumps({{"mpl": sorted(m for m in sys.modules if m.split(".")[0] == "m
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     got = json.loads(out.stdout.splitlines()[-1])
     assert got == {"mpl": [], "filters": True, "err": True, "rows": 32, "loaded": ["metail2"]}
+
+
+def test_subgroups_left_out_of_the_test_are_named(il2):
+    left_out = il2.subgroup_test.unclassified
+    assert left_out == ("not reported",)
+    line = layout(il2).rows[-1]
+    assert line.kind == "subgroup_test" and line.span.endswith("; route = not reported left out")
+    assert f"df = {il2.subgroup_test.df}" in line.span
