@@ -77,27 +77,13 @@ def test_batch_equals_scalar_on_every_pooling_case(path):
         for j, (label, m) in enumerate(cols):
             f = fit(y[m], v[m], None, case["method"], test, tau2_ci=True)
             assert b.k[j] == m.sum()
-            tol = _boundary_tolerances(f, b.tau2[j], v[m])
             for name, get in SCALAR_FIELDS.items():
                 want, got = get(f), b.arrays[name][j]
                 if name.startswith("tau2_ci") and want is None:
                     assert math.isnan(got), (label, name)
-                elif not _same(want, got, *tol.get(name, (REL, 1e-14))):
+                elif not _same(want, got, REL, 1e-14):
                     errors.append(f"{label}.{name}: scalar {want!r}, batch {got!r}")
     assert not errors, "\n".join(errors)
-
-
-def _boundary_tolerances(f, batch_tau2: float, v) -> dict:
-    """Where the exact τ² is 0, the scalar kernel (like metafor) halves its
-    steps towards 0 and stops once they fall below 1e-10·ṽ, a few 1e-13 above
-    0 (the pignon2000 subgroup "2"); the batch engine stops at 0 exactly. For
-    those fits τ² is compared on the scale of ṽ and I², H² and the PI with the
-    slack that τ² difference gives them; everything else stays at 1e-10."""
-    if not (batch_tau2 == 0 < f.tau2 <= 1e-10 * _typical_v(v)):
-        return {}
-    vt = _typical_v(v)
-    return {"tau2": (0, 1e-10 * vt), "i2": (0, 1e-8), "h2": (0, 1e-10),
-            "pi_lower": (len(v) * 1e-10, 0), "pi_upper": (len(v) * 1e-10, 0)}
 
 
 def _random_batch(seed=7, k=12, n=80):
