@@ -18,7 +18,7 @@ _LAZY = {
     "escalc": "effects", "EffectSizes": "effects", "StudyEffect": "effects", "MEASURES": "effects",
     "pool": "models", "METHODS": "models", "fit": "models",
     "MetaResult": "models", "Pooled": "models", "GroupEstimate": "models", "SubgroupTest": "models",
-    "metareg": "models", "MetaRegression": "models",
+    "metareg": "models", "MetaRegression": "models", "pool_many": "models",
     "egger": "bias", "begg": "bias", "trimfill": "bias",
     "leave1out": "sensitivity", "cumulative": "sensitivity", "influence": "sensitivity", "gosh": "sensitivity",
     "forest": "plots", "funnel": "plots", "bubble": "plots",
@@ -30,7 +30,8 @@ if TYPE_CHECKING:  # pragma: no cover  (what type checkers and IDEs see)
     from .effects import MEASURES, EffectSizes, StudyEffect, escalc
     from .errors import MetailWarning, Problem, SheetError
     from .bias import begg, egger, trimfill
-    from .models import METHODS, GroupEstimate, MetaRegression, MetaResult, Pooled, SubgroupTest, fit, metareg, pool
+    from .models import (METHODS, GroupEstimate, MetaRegression, MetaResult, Pooled, SubgroupTest, fit, metareg, pool,
+                         pool_many)
     from .plots import bubble, forest, funnel
     from .sensitivity import cumulative, gosh, influence, leave1out
     from .sheets import Sheet, SheetCheck, check_sheet, read_sheet

@@ -21,7 +21,9 @@ from .gosh import GoshPlot, gosh_plot
 from .prisma import PrismaPlot, prisma
 from .rob import RobPlot, rob
 from .save import save_figure
+from .sensitivity import influence_plot, permutation_plot, refit_forest
 from .style import STYLES, ForestStyle
 
 __all__ = ["STYLES", "BaujatPlot", "BubblePlot", "ForestPlot", "ForestStyle", "FunnelPlot", "GoshPlot", "PrismaPlot",
-           "RobPlot", "baujat", "bubble", "forest", "funnel", "gosh_plot", "prisma", "rob", "save_figure"]
+           "RobPlot", "baujat", "bubble", "forest", "funnel", "gosh_plot", "prisma", "rob", "save_figure",
+           "refit_forest", "influence_plot", "permutation_plot"]

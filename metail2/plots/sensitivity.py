@@ -14,11 +14,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..report.format import MINUS, number
 from .style import measure_label
 
 RATIO_TICKS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 4, 5, 10, 20, 50, 100)
 PROPORTION_TICKS = (0.001, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 0.999)
-MINUS = "−"
 BLUE, RED, GREY = "#1f5fa8", "#b2182b", "#555555"
 
 
@@ -44,10 +44,9 @@ class Figure:
 
 
 def _fmt(x: float, d: int = 2) -> str:
-    if x is None or not math.isfinite(x):
+    if x is not None and math.isinf(x):
         return "–"
-    s = f"{x:.{d}f}"
-    return (s[1:] if s.startswith("-") and float(s) == 0 else s).replace("-", MINUS)
+    return number(x, d, minus=MINUS)
 
 
 def _natural(measure):
