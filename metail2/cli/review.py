@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 from ._common import positive_int, subcommands
@@ -42,8 +41,9 @@ def register(sub) -> None:
     ri.set_defaults(func=_records_import)
     rx = rs.add_parser("export", help="export the unique records")
     rx.add_argument("--db", required=True, metavar="REVIEW.sqlite")
-    rx.add_argument("--format", required=True, choices=("jsonl", "csv", "ris"))
-    rx.add_argument("-o", "--output", metavar="FILE", help="default: standard output")
+    rx.add_argument("--format", required=True, choices=("jsonl", "csv", "ris"),
+                    help="csv is for spreadsheets: formula-like cells get a leading '")
+    rx.add_argument("-o", "--output", metavar="FILE", help="written atomically; default: standard output")
     rx.set_defaults(func=_records_export)
 
     scr = sub.add_parser("screen", help="screening sheets and decisions")
@@ -144,31 +144,31 @@ def _records_import(args) -> int:
 
 
 def _records_export(args) -> int:
-    import csv as _csv
     import io
+    import os
 
     from .._io import atomic_write
-    from ..review import open_store, to_ris
+    from ..review import open_store, write_records
 
+    args.on_interrupt = "nothing was written" if args.output else "the output is incomplete"
     with open_store(args.db, readonly=True) as store:
-        rows = list(store.iter_export())
-    if args.format == "jsonl":
-        text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
-    elif args.format == "ris":
-        text = to_ris(rows)
-    else:
-        out = io.StringIO()
-        keys = list(rows[0]) if rows else ["pmid"]
-        w = _csv.DictWriter(out, fieldnames=keys, lineterminator="\n")
-        w.writeheader()
-        for r in rows:
-            w.writerow({k: "; ".join(v) if isinstance(v, list) else ("" if v is None else v) for k, v in r.items()})
-        text = out.getvalue()
-    if args.output:
-        atomic_write(args.output, text.encode("utf-8"))
-        print(f"{len(rows)} records written to {args.output}", file=sys.stderr)
-    else:
-        sys.stdout.write(text)
+        if not args.output:
+            try:
+                write_records(store.iter_export(), args.format, sys.stdout)
+                sys.stdout.flush()
+            except BrokenPipeError:  # the reader stopped early (`| head`): nothing is wrong
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 0
+        written = []
+
+        def stream(fh, _):  # straight into the temporary file: the store is read as it is written
+            text = io.TextIOWrapper(fh, encoding="utf-8", newline="")
+            written.append(write_records(store.iter_export(), args.format, text))
+            text.flush()
+            text.detach()
+
+        atomic_write(args.output, b"", writer=stream)
+    print(f"{written[0]} records written to {args.output}", file=sys.stderr)
     return 0
 
 

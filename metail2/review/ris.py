@@ -89,26 +89,36 @@ def _ris_author(a: str) -> str:
     return f"{last.strip()} {initials}".strip()
 
 
-def to_ris(records: Iterable[dict]) -> str:
-    """Records (the store's dicts) as RIS text (rispy)."""
+def ris_entry(r: dict) -> dict:
+    """A record (the store's dict) as a rispy entry."""
+    e = {"type_of_reference": "BOOK" if r["kind"] == "book" else "JOUR", "title": r["title"],
+         "authors": [_ris_name(a) for a in r["authors"]], "year": str(r["year"] or ""),
+         "secondary_title": r["journal"], "volume": r["volume"], "number": r["issue"],
+         "abstract": r["abstract"], "doi": r["doi"] or "", "keywords": r["mesh_terms"],
+         "language": r["language"]}
+    if r["pmid"]:
+        e["accession_number"] = r["pmid"]
+    if r["pages"]:
+        sp, _, ep = r["pages"].partition("-")
+        e["start_page"] = sp
+        if ep:
+            e["end_page"] = ep
+    return {k: v for k, v in e.items() if v not in ("", [], None)}
+
+
+def iter_ris_text(records: Iterable[dict]) -> Iterator[str]:
+    """RIS text record by record (rispy), numbered and separated exactly as
+    ``rispy.dumps`` of the whole list would be, without holding the list."""
     import rispy
 
-    entries = []
-    for r in records:
-        e = {"type_of_reference": "BOOK" if r["kind"] == "book" else "JOUR", "title": r["title"],
-             "authors": [_ris_name(a) for a in r["authors"]], "year": str(r["year"] or ""),
-             "secondary_title": r["journal"], "volume": r["volume"], "number": r["issue"],
-             "abstract": r["abstract"], "doi": r["doi"] or "", "keywords": r["mesh_terms"],
-             "language": r["language"]}
-        if r["pmid"]:
-            e["accession_number"] = r["pmid"]
-        if r["pages"]:
-            sp, _, ep = r["pages"].partition("-")
-            e["start_page"] = sp
-            if ep:
-                e["end_page"] = ep
-        entries.append({k: v for k, v in e.items() if v not in ("", [], None)})
-    return rispy.dumps(entries)
+    for i, r in enumerate(records, 1):
+        text = rispy.dumps([ris_entry(r)])  # "1.\nTY  - …\nER  - \n"
+        yield ("\n" if i > 1 else "") + f"{i}." + text[len("1."):]
+
+
+def to_ris(records: Iterable[dict]) -> str:
+    """Records (the store's dicts) as RIS text (rispy)."""
+    return "".join(iter_ris_text(records))
 
 
 def _ris_name(a: str) -> str:

@@ -4,7 +4,6 @@ stops leaves no empty source and resumes; a file imported again is
 recognised by its content and counted once."""
 from __future__ import annotations
 
-import json
 import os
 import re
 import signal

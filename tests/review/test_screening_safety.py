@@ -5,7 +5,6 @@ count printed is what was stored; exclusion reasons compare ignoring case."""
 from __future__ import annotations
 
 import csv
-import json
 import sqlite3
 
 import pytest
@@ -170,3 +169,24 @@ def test_prisma_counts_one_reason_under_its_most_used_spelling(tmp_path):
     with full_text_review(tmp_path / "s.sqlite", decided) as s:
         p = prisma_counts(s)
     assert p.reports_excluded == {"No data": 2, "not IL-2": 3}  # ties: the first in sorted order
+
+
+def test_a_sheet_that_is_not_one_is_one_line_exit_2(review, tmp_path, capsys):
+    from openpyxl import Workbook
+
+    fake = tmp_path / "fake.xlsx"
+    fake.write_text("record_id,decision\n1,include\n")
+    empty = tmp_path / "empty.xlsx"
+    Workbook().save(empty)
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes("record_id,decision,reason,stage\n1,exclude,caf\xe9,title-abstract\n".encode("latin-1"))
+    notes = tmp_path / "notes.csv"
+    notes.write_text("title,comment\nx,y\n")
+    for path, words in ((fake, "not an .xlsx workbook metail2 can read"), (empty, "the workbook's first sheet is empty"),
+                        (latin, "not UTF-8 text (byte 0xE9); save it as \"CSV UTF-8\""),
+                        (notes, "no record_id or decision column: not a screening sheet"),
+                        (tmp_path / "missing.csv", "No such file or directory")):
+        assert imp(path, review) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("metail2: error: ") and err.count("\n") == 1 and words in err, err
+    assert rows(review) == []

@@ -135,7 +135,7 @@ def test_a_newer_schema_is_exit_3(tmp_path):
     con.commit()
     con.close()
     for argv in (["prisma", "--db", db], ["records", "import", NCBI / "pubmed2.xml", "--db", db]):
-        one_error_line(metail2(*argv), 3, f"schema is version 99, newer than this metail2", "upgrade metail2")
+        one_error_line(metail2(*argv), 3, "schema is version 99, newer than this metail2", "upgrade metail2")
     with pytest.raises(StoreError, match="newer"):
         open_store(db)
 
@@ -170,9 +170,12 @@ def test_only_search_and_import_create_a_store(tmp_path, capsys, argv):
     assert not db.exists() and not (tmp_path / "sheet.csv").exists()
 
 
-def test_a_folder_given_as_the_store_is_exit_3(tmp_path, capsys):
+def test_a_folder_or_an_unknown_url_given_as_the_store_is_exit_3(tmp_path, capsys):
     assert main(["prisma", "--db", str(tmp_path)]) == 3
     assert capsys.readouterr().err == f"metail2: error: {tmp_path}: is a folder, not a records store; check --db\n"
+    assert main(["records", "import", str(NCBI / "pubmed1.xml"), "--db", "postgresql://db.example.org/review"]) == 3
+    assert capsys.readouterr().err == ("metail2: error: postgresql://db.example.org/review: no store backend for "
+                                       "postgresql:// URLs (known: sqlite://; or give a file path)\n")
 
 
 def _without_write_access(path: Path) -> list[str]:

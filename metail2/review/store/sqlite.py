@@ -137,8 +137,11 @@ class SQLiteStore(Store):
             if not os.path.exists(path) and not create:
                 raise StoreError(f"{path}: no records store there (only `metail2 search` and `metail2 records "
                                  "import` make a new one); check --db")
-            uri = "file:" + quote(os.path.abspath(path)) + "?mode=" + ("rwc" if create else "ro" if readonly else "rw")
-            if readonly and not self._writable() and not self._pending_wal():
+            # a reader that may write the file opens it as writers do (it never writes, and the last
+            # connection to close tidies the -wal and -shm files away); one that may not, read-only
+            mode = "rwc" if create else "ro" if readonly and not self._writable() else "rw"
+            uri = "file:" + quote(os.path.abspath(path)) + "?mode=" + mode
+            if mode == "ro" and not self._pending_wal():
                 uri += "&immutable=1"  # no lock or -shm file can be made; nobody may change the file either
             db = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=self.timeout)
         db.row_factory = sqlite3.Row
