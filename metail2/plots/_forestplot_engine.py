@@ -109,6 +109,7 @@ def draw_with_forestplot(lay: ForestLayout, result, ax=None, **meta):
     fig = ax.figure
     previous = plt.gcf() if plt.get_fignums() else None
     managed = fig.number in plt.get_fignums() if hasattr(fig, "number") else False
+    open_before = set(plt.get_fignums())
     with isolated():
         if managed:
             plt.figure(fig.number)  # forestplot measures its labels on plt.gcf()
@@ -120,6 +121,8 @@ def draw_with_forestplot(lay: ForestLayout, result, ax=None, **meta):
                            markeralpha=1.0, linecolor=st.ci_color, lw=0.9, fontsize=st.fontsize, xline=None,
                            flush=True, sort=False)
         finally:
+            for num in set(plt.get_fignums()) - open_before - {getattr(fig, "number", None)}:
+                plt.close(num)  # the figure forestplot's plt.gcf() made for an axes outside pyplot
             if previous is not None and previous.number in plt.get_fignums():
                 plt.figure(previous.number)
     # the axis as the layout has it (forestplot set its own limits, ticks and labels)
@@ -146,12 +149,12 @@ def draw_with_forestplot(lay: ForestLayout, result, ax=None, **meta):
 
     ax.set_yticks(ax.get_yticks(), [trimmed(t.get_text()) for t in ax.get_yticklabels()])
     fig.draw_without_rendering()
-    r_ = fig.canvas.get_renderer()
+    r_ = _renderer(fig)
     widest = max((t.get_window_extent(r_).width for t in ax.get_yticklabels() if t.get_text().strip()), default=0)
     ax.yaxis.set_tick_params(pad=widest * 72 / fig.dpi + st.gap)
     if made:  # size the figure to forestplot's table
         fig.draw_without_rendering()
-        r_ = fig.canvas.get_renderer()
+        r_ = _renderer(fig)
         boxes = [t.get_window_extent(r_) for t in ax.get_yticklabels() if t.get_text().strip()]
         left_px = ax.get_window_extent(r_).x0 - min(b.x0 for b in boxes)
         left_pt = left_px * 72 / fig.dpi
@@ -163,7 +166,7 @@ def draw_with_forestplot(lay: ForestLayout, result, ax=None, **meta):
         fig.set_size_inches(w_pt / 72, h_pt / 72)
         ax.set_position([(MARGIN + left_pt) / w_pt, lay.axes_rect[1], plot_pt / w_pt, lay.axes_rect[3]])
     fig.draw_without_rendering()
-    r_ = fig.canvas.get_renderer()
+    r_ = _renderer(fig)
     boxes = [t.get_window_extent(r_) for t in ax.get_yticklabels() if t.get_text().strip()]
     ax_box = ax.get_window_extent(r_)
     table_left_pt = (min(b.x0 for b in boxes) - ax_box.x0) * 72 / fig.dpi if boxes else lay.left_columns[0][0]
@@ -190,6 +193,12 @@ def draw_with_forestplot(lay: ForestLayout, result, ax=None, **meta):
     squares = tuple((sid, x, n - 1 - index[y], a) for sid, x, y, a in lay.squares)
     return ForestPlot(fig, ax, moved.rows, squares, moved.diamonds, lay.xlim, lay.log, lay.null, moved,
                       engine="forestplot", **meta)
+
+
+def _renderer(fig):
+    """The figure's renderer (a figure made without pyplot has a canvas without ``get_renderer``)."""
+    get = getattr(fig.canvas, "get_renderer", None)
+    return get() if get is not None else fig._get_renderer()
 
 
 def ymap_seg(y: float, index, n) -> float:

@@ -103,3 +103,13 @@ def test_no_text_overlaps(drawn):
         boxes = [(t.get_text(), t.get_window_extent(r)) for t in texts(fp.figure)]
         for (ta, a), (tb, b) in combinations(boxes, 2):
             assert min(a.x1, b.x1) - max(a.x0, b.x0) <= 0.5 or min(a.y1, b.y1) - max(a.y0, b.y0) <= 0.5, (ta, tb)
+
+
+def test_draws_into_a_figure_outside_pyplot_without_leaving_figures_behind(normand_md):
+    from matplotlib.figure import Figure
+
+    before = plt.get_fignums()
+    fig = Figure(figsize=(10, 4))
+    ax = fig.add_axes([0.45, 0.25, 0.3, 0.6])
+    fp = forest(normand_md, ax=ax, engine="forestplot")
+    assert fp.figure is fig and fp.ax is ax and plt.get_fignums() == before
