@@ -160,11 +160,14 @@ def _batches(items: Iterable, size: int) -> Iterator[list]:
         yield batch
 
 
-def import_file(store: Store, path: str, *, facts: FileFacts | None = None, batch_size: int = BATCH) -> FileImport:
+def import_file(store: Store, path: str, *, facts: FileFacts | None = None, batch_size: int | None = None
+                ) -> FileImport:
     """Import the records of ``path`` into ``store`` as one logged import,
     streamed in batches (see the module docstring); ``facts`` from
-    :func:`inspect_file` when already read. Skipped records are kept in the
+    :func:`inspect_file` when already read; ``batch_size`` records per
+    transaction (default :data:`BATCH`). Skipped records are kept in the
     search log's message."""
+    batch_size = BATCH if batch_size is None else batch_size
     if batch_size < 1:
         raise InputError(f"batch size must be 1 or more (is {batch_size})")
     facts = facts or inspect_file(path)

@@ -209,3 +209,28 @@ def test_kill_9_during_an_import_then_rerun_equals_an_uninterrupted_import(tmp_p
         con.close()
         assert main(["prisma", "--db", str(db), "--json"]) == 0
     assert dumps[0] == dumps[1] and len(dumps[0]) == 3000
+
+
+def test_ctrl_c_during_an_import_says_what_was_kept_and_the_rerun_finishes(tmp_path, capsys, monkeypatch):
+    real = imports_module.READERS["medline"]
+
+    def interrupted(path, issues, encoding=None):
+        for i, rec in enumerate(real(path, issues, encoding=encoding)):
+            if i == 3:
+                raise KeyboardInterrupt
+            yield rec
+
+    monkeypatch.setattr(imports_module, "BATCH", 2)
+    monkeypatch.setitem(imports_module.READERS, "medline", interrupted)
+    db = str(tmp_path / "s.sqlite")
+    assert main(["records", "import", str(NCBI / "pubmed_result2.txt"), "--db", db]) == 130
+    assert capsys.readouterr().err == ("metail2: error: interrupted; the records of whole batches already imported "
+                                       "are kept; run the same command again to finish (a file already imported is "
+                                       "recognised and not counted twice)\n")
+    monkeypatch.setitem(imports_module.READERS, "medline", real)
+    assert main(["records", "import", str(NCBI / "pubmed_result2.txt"), "--db", db]) == 0
+    assert "2 records (2 new, 0 duplicates linked, 0 already stored); 0 skipped; resumed import 1 after the 2 " \
+        "records its first run stored" in capsys.readouterr().out
+    with open_store(db) as s:
+        (log,) = s.searches()
+        assert log.status == "complete" and s.search_record_count(log.id) == 4
