@@ -107,20 +107,25 @@ def subgroup_test_line(r, *, figure: bool = False, i2: bool = False, p=p_phrase)
     st = r.subgroup_test
     if st is None:
         return None
+    left_out = tuple(getattr(st, "unclassified", ()) or ())
     if figure:
+        out = f" ({', '.join(left_out)} left out)" if left_out else ""
         if st.statistic == "F":
-            return f"Test for subgroup differences: F({st.df}, {st.df2}) = {number(st.q, 2, minus=MINUS)} ({p(st.p)})"
+            return (f"Test for subgroup differences: F({st.df}, {st.df2}) = {number(st.q, 2, minus=MINUS)} "
+                    f"({p(st.p)}){out}")
         s = f"Test for subgroup differences: Q = {number(st.q, 2, minus=MINUS)}, df = {st.df} ({p(st.p)})"
         if i2 and st.q > 0:
             s += f"; I² = {max(0.0, 100 * (st.q - st.df) / st.q):.1f}%"
-        return s
+        return s + out
     if st.statistic == "F":
-        s = f"Test for subgroup differences (QM as F): F({st.df}, {st.df2}) = {st.q:.3f}, p = {p_table(st.p)}"
+        s = f"Test for subgroup differences (QM as F): F({st.df}, {st.df2}) = {st.q:.3f}, {p_phrase(st.p)}"
     else:
         kind = "Q between subgroups" if r.subgroup_tau2 == "separate" else "QM"
-        s = f"Test for subgroup differences ({kind}): Q = {st.q:.3f}, df = {st.df}, p = {p_table(st.p)}"
+        s = f"Test for subgroup differences ({kind}): Q = {st.q:.3f}, df = {st.df}, {p_phrase(st.p)}"
     if r.tau2_residual is not None:
         s += f"; residual τ² = {r.tau2_residual:.4f}"
+    if left_out:
+        s += f"; {', '.join(left_out)} (unknown {r.by}) left out"
     return s
 
 

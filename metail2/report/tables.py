@@ -12,7 +12,7 @@ from functools import singledispatch
 
 from ..effects import study_ci
 from ..models import MetaResult
-from .format import NATURAL_NAME, interval, p_table, subgroup_test_line, tau2_interval
+from .format import NATURAL_NAME, interval, p_phrase, p_table, subgroup_test_line, tau2_interval
 from .format import number as fmt
 
 def title(r) -> str:
@@ -63,7 +63,7 @@ def pooled_rows(r):
             p_table(g.p),
             fmt(g.tau2, 4) if het else "", tau2_interval(g.tau2_ci) if het else "",
             fmt(g.i2, 1) if het else "", fmt(g.i2_q, 1) if het else "",
-            f"{fmt(g.q, 2)} ({g.q_df}) p={p_table(g.q_p)}" if het else "",
+            f"{fmt(g.q, 2)} ({g.q_df}) {p_phrase(g.q_p)}" if het else "",
             pi,
         ))
     return rows
