@@ -1,9 +1,11 @@
 """Command line: ``metail2 pool SHEET --measure M …`` (docs/design.md).
 
 ``main(argv)`` runs in-process and prints exactly what the command prints;
-it returns the exit code: 0 on success, 2 on bad usage or bad data (one line
-per problem on stderr, naming file, line, study and column; no traceback),
-4 when the network gave out during a search.
+it returns the exit code: 0 on success; 1 done, with conflicts left or records
+skipped; 2 bad usage or bad data (one line per problem on stderr, naming file,
+line, study and column); 3 a records-store problem; 4 the network gave out
+(rerun to resume); 130 interrupted (saying what was kept); 70 an unexpected
+failure. No traceback without ``--debug`` (:func:`run_command`).
 
 Each command group is a module with ``register(subparsers)`` that adds its
 subcommands with ``set_defaults(func=…)``; adding a command is one function
@@ -48,7 +50,9 @@ def main(argv: list[str] | None = None) -> int:
 def run_command(args) -> int:
     """The one error path: every failure becomes a few lines on stderr and an
     exit code (2 bad input or usage, 3 store, 4 network, 130 interrupted,
-    1 an unexpected failure); a traceback only with ``--debug``."""
+    70 an unexpected failure — BSD's EX_SOFTWARE, apart from the 1 some
+    commands return for "done, with conflicts or skipped records");
+    a traceback only with ``--debug``."""
     from ..errors import MetailError, SheetError
 
     def error(msg: str) -> None:
@@ -77,7 +81,7 @@ def run_command(args) -> int:
             raise
         error(f"{type(exc).__name__}: {exc} — this is a bug in metail2 or an input it does not handle; "
               "rerun with --debug for the traceback and report it")
-        return 1
+        return 70
 
 
 def run() -> None:  # console entry point
