@@ -285,7 +285,7 @@ IL2_PARAMETERS = {
     "test": "z",
     "convention": "metail2",
     "by": "route",
-    "moderator": None,
+    "moderator": ["route", "year"],
     "output": "../out/il2",
     "reading": (
         "A 2004 surgical review argued that IL-2 raises the activity of chemotherapy mainly in locoregional "
@@ -296,7 +296,12 @@ IL2_PARAMETERS = {
         "a second cytokine. Response counts are small, where the logit transformation with its 1/2 correction is "
         "rough: the binomial–normal GLMM in the method comparison (R meta's default for proportions) tells the "
         "same story within the systemic route and overall. The data support \"higher response in the one "
-        "locoregional pilot\", not a general claim."),
+        "locoregional pilot\", not a general claim. The meta-regression of response on route and year (k = 10, "
+        "four coefficients, six residual degrees of freedom) restates the route contrast rather than testing it: "
+        "each non-systemic route rests on a single study, and year stands for many changes in practice at once "
+        "(chemotherapy, IL-2 schedules, response criteria), so it cannot separate era from route or co-treatment. "
+        "With k = 10 it is descriptive, not confirmatory, and a permutation test (metail2 regress … --permutations "
+        "exact) is the honest p-value."),
 }
 
 
