@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 
 from .._io import atomic_output
 from ._common import add_pool_args, error, non_negative_int, pooled, print_warnings
@@ -68,6 +69,9 @@ def register(sub) -> None:
     fun.add_argument("-o", "--output", action="append", required=True, metavar="FILE")
     fun.add_argument("--contours", action="store_true", help="contour-enhanced (p < 0.01, 0.05, 0.1)")
     fun.add_argument("--labels", action="store_true", help="write the study labels beside the points")
+    fun.add_argument("--trimfill", action="store_true",
+                     help="add trim-and-fill's filled studies (open markers) and adjusted estimate (dotted)")
+    fun.add_argument("--egger", action="store_true", help="add Egger's regression line (classical, predictor sei)")
     fun.set_defaults(func=plot_command)
 
 
@@ -136,7 +140,18 @@ def plot_command(args) -> int:
                        label_width=args.label_width, sort=args.sort, i2=args.i2, rob=args.rob, engine=args.engine,
                        footnotes=footnotes)
     else:
-        drawn = funnel(result, contours=args.contours, labels=args.labels)
+        import warnings
+
+        from ..bias import egger, trimfill
+        from ..errors import MetailWarning
+
+        with warnings.catch_warnings():  # the caveats are the plot's notes, printed below
+            warnings.simplefilter("ignore", MetailWarning)
+            tf = trimfill(result.effects, method=result.method) if args.trimfill else None
+            eg = egger(result.effects) if args.egger else None
+            drawn = funnel(result, contours=args.contours, labels=args.labels, trimfill=tf, egger=eg)
+        for n in drawn.notes:
+            print(f"metail2: warning: {n}", file=sys.stderr)
     for out in args.output:
         os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
         atomic_output(out, drawn.savefig)

@@ -31,13 +31,15 @@ class FunnelPlot:
     estimate: float
     se_max: float
     groups: tuple[str, ...] = ()
+    filled: tuple[tuple[str, float, float], ...] = ()  # trim-and-fill's imputed studies (study_id, yi, se)
+    notes: tuple[str, ...] = ()
 
     def savefig(self, path: str | os.PathLike, **kwargs) -> None:
         save_figure(self.figure, path, **kwargs)
 
 
 def funnel(result, ax=None, *, contours: bool = False, style: str | ForestStyle = "revman", by: bool = True,
-           labels: bool = False) -> FunnelPlot:
+           labels: bool = False, trimfill=None, egger=None) -> FunnelPlot:
     """Funnel plot: each study's effect (analysis scale) against its standard
     error, with pseudo 95% confidence limits around the pooled estimate.
 
@@ -51,6 +53,15 @@ def funnel(result, ax=None, *, contours: bool = False, style: str | ForestStyle 
         With a subgrouped result, colour and mark the points by subgroup (legend).
     labels : bool
         Write each study's label beside its point.
+    trimfill : TrimFill, optional
+        From :func:`metail2.bias.trimfill`: its filled studies as open
+        markers and its adjusted estimate as a dotted line.
+    egger : Egger, optional
+        From :func:`metail2.bias.egger` (predictor ``sei`` or ``vi``): the
+        fitted regression line.
+
+    The plot's ``notes`` carry the caveats of funnel asymmetry (k < 10, single
+    proportions; :func:`metail2.bias.caveats`), also issued as warnings.
 
     Notes
     -----
@@ -63,6 +74,14 @@ def funnel(result, ax=None, *, contours: bool = False, style: str | ForestStyle 
     import matplotlib.pyplot as plt
     import numpy as np
 
+    import warnings
+
+    from ..bias import caveats
+    from ..errors import MetailWarning
+
+    notes = tuple(caveats(result.effects))
+    for n in notes:
+        warnings.warn(n, MetailWarning, stacklevel=2)
     if contours and result.measure.name in PROPORTIONS:
         raise InputError(f"contours show p-values against a null effect; a single proportion "
                          f"({result.measure.name}) has none: draw the funnel without contours")
@@ -71,10 +90,11 @@ def funnel(result, ax=None, *, contours: bool = False, style: str | ForestStyle 
     yi = np.array([s.yi for s in studies])
     se = np.sqrt([s.vi for s in studies])
     est = result.overall.estimate
-    se_max = float(se.max()) * 1.08
+    filled = tuple((f.study_id, f.yi, f.sei) for f in (trimfill.filled if trimfill is not None else ()))
+    se_max = float(max(se.max(), max((f[2] for f in filled), default=0.0))) * 1.08
     groups = tuple((s.row.text(result.by) or MISSING_GROUP) for s in studies) if result.by and by else ()
     fams = list(font_families(st.font, [s.study_id for s in studies] + list(groups)))
-    legend = contours or len(set(groups)) > 1
+    legend = contours or len(set(groups)) > 1 or trimfill is not None or egger is not None
     if ax is None:
         fig, ax = plt.subplots(figsize=(6.2 if legend else 4.5, 3.6))
         if legend:
@@ -83,7 +103,8 @@ def funnel(result, ax=None, *, contours: bool = False, style: str | ForestStyle 
         fig = ax.figure
     grid = np.linspace(0, se_max, 100)
     null = result.measure.null
-    half = max(float(np.abs(yi - est).max()), Z_05 * se_max) * 1.1
+    far = [abs(x - est) for x in yi] + [abs(f[1] - est) for f in filled]
+    half = max(max(far), Z_05 * se_max) * 1.1
     lo, hi = est - half, est + half
     handles = []
     if contours:
@@ -111,6 +132,17 @@ def funnel(result, ax=None, *, contours: bool = False, style: str | ForestStyle 
         sc.set_paths(paths)
     else:
         ax.scatter(yi, se, s=18, color=st.square_color, zorder=3, gid="studies")
+    if filled:
+        ax.scatter([f[1] for f in filled], [f[2] for f in filled], s=18, facecolors="white",
+                   edgecolors=st.square_color, zorder=3, gid="filled", label="filled (trim-and-fill)")
+        ax.axvline(trimfill.estimate, color="0.2", lw=0.8, ls=":", gid="filled-estimate")
+        handles.append(ax.scatter([], [], s=18, facecolors="white", edgecolors=st.square_color,
+                                  label=f"filled by trim-and-fill (k0 = {len(filled)})"))
+        handles.append(ax.plot([], [], color="0.2", lw=0.8, ls=":", label="estimate with the filled studies")[0])
+    if egger is not None:
+        line = egger.line(grid)
+        ax.plot(line, grid, color="#b2182b", lw=0.9, gid="egger-line", label="Egger's regression line")
+        handles.append(ax.plot([], [], color="#b2182b", lw=0.9, label="Egger's regression line")[0])
     ax.set_xlim(lo, hi)
     ax.set_ylim(se_max, 0)
     if labels:
@@ -135,7 +167,8 @@ def funnel(result, ax=None, *, contours: bool = False, style: str | ForestStyle 
     if handles:
         ax.legend(handles=handles, frameon=False, loc="upper left", bbox_to_anchor=(1.02, 1.0),
                   borderaxespad=0, prop={"family": fams, "size": st.small})
-    return FunnelPlot(fig, ax, tuple((s.study_id, s.yi, math.sqrt(s.vi)) for s in studies), est, se_max, groups)
+    return FunnelPlot(fig, ax, tuple((s.study_id, s.yi, math.sqrt(s.vi)) for s in studies), est, se_max, groups,
+                      filled, notes)
 
 
 #: where a label may go, points from its point: (dx, dy, ha, va), tried in order

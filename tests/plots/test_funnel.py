@@ -120,3 +120,48 @@ def test_without_by_one_colour(bcg):
     plt.close(fp.figure)
     fp = funnel(quiet_pool(METAFOR / "normand1999.csv", "MD"))
     assert fp.ax.get_xlabel() == "Mean difference"
+
+
+def test_trim_and_fill_and_egger_are_drawn_with_the_caveats():
+    """Issue 11: filled studies as open markers at their (yi, SE), the adjusted
+    estimate as a dotted line, Egger's line through b0 + b1·SE; the caveats
+    (k < 10, single proportions) travel with the plot."""
+    import warnings
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from metail2 import pool
+    from metail2.bias import egger, trimfill
+    from metail2.plots import funnel
+    from tests.validation_support import METAFOR
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = pool(METAFOR / "bcg.csv", "RR")
+        tf, eg = trimfill(r.effects), egger(r.effects)
+        drawn = funnel(r, trimfill=tf, egger=eg)
+    try:
+        ax = drawn.ax
+        filled = next(c for c in ax.collections if c.get_gid() == "filled")
+        assert np.allclose(filled.get_offsets(), [[f.yi, f.sei] for f in tf.filled])
+        assert (filled.get_facecolors()[:, :3] == 1).all()  # open markers
+        dotted = next(ln for ln in ax.lines if ln.get_gid() == "filled-estimate")
+        assert np.allclose(dotted.get_xdata(), tf.estimate)
+        line = next(ln for ln in ax.lines if ln.get_gid() == "egger-line")
+        se = np.asarray(line.get_ydata())
+        assert np.allclose(line.get_xdata(), eg.intercept + eg.slope * se)
+        lo, hi = ax.get_xlim()
+        assert all(lo < f.yi < hi for f in tf.filled)
+    finally:
+        plt.close(drawn.figure)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        small = pool(METAFOR / "pritz1997.csv", "PLO")
+        fp = funnel(small)
+    plt.close(fp.figure)
+    assert any("k = 14" in n or "single-arm proportion" in n for n in fp.notes)
