@@ -45,24 +45,14 @@ def atomic_write(path: str | os.PathLike, data: bytes, *, expected_sha256: str |
             current = sha256(f.read())
         if current != expected_sha256:
             raise StaleFileError(f"{path} changed on disk since it was read; re-read it, or force the write")
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as f:
+
+    def write(tmp: str) -> None:
+        with open(tmp, "wb") as f:
             (writer or (lambda fh, d: fh.write(d)))(f, data)
             f.flush()
             os.fsync(f.fileno())
-        if os.path.exists(path):
-            os.chmod(tmp, os.stat(path).st_mode & 0o777)
-        else:  # mkstemp makes 0600 files: a new file gets the user's umask, as open() would
-            os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+
+    atomic_output(path, write, suffix=".tmp")
 
 
 def _umask() -> int:
@@ -71,14 +61,17 @@ def _umask() -> int:
     return mask
 
 
-def atomic_output(path: str | os.PathLike, save: Callable[[str], None]) -> None:
-    """Write a file through ``save(temporary_path)`` atomically: the
-    temporary file (same directory, same extension, so writers that look at
-    the extension still work) replaces ``path`` only when ``save`` succeeded."""
+def atomic_output(path: str | os.PathLike, save: Callable[[str], None], *, suffix: str | None = None) -> None:
+    """Write a file through ``save(temporary_path)`` atomically: the temporary
+    file (same directory; by default the same extension, so writers that look
+    at the extension still work) replaces ``path`` only when ``save``
+    succeeded, with the old file's mode or, for a new file, the user's umask
+    (``mkstemp`` makes 0600 files); a failure removes the temporary file."""
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
     base, ext = os.path.splitext(os.path.basename(path))
-    fd, tmp = tempfile.mkstemp(prefix="." + base + ".", suffix=".tmp" + ext, dir=directory)
+    fd, tmp = tempfile.mkstemp(prefix="." + (base + ext if suffix else base) + ".",
+                               suffix=suffix or ".tmp" + ext, dir=directory)
     os.close(fd)
     try:
         save(tmp)

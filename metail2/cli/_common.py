@@ -47,6 +47,26 @@ def positive_int(text: str) -> int:
     return n
 
 
+def permutations(text: str):
+    """argparse type: ``exact`` or a number of permutations ≥ 2."""
+    if text.lower() == "exact":
+        return "exact"
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected 'exact' or a number of permutations, got {text!r}") from None
+    if n < 2:
+        raise argparse.ArgumentTypeError(f"at least 2 permutations (got {n})")
+    return n
+
+
+def add_sheet_measure(p) -> None:
+    """SHEET and --measure, the first two arguments of every analysis."""
+    p.add_argument("sheet", metavar="SHEET", help="extraction sheet (CSV)")
+    p.add_argument("--measure", required=True, type=str.upper, choices=MEASURES, metavar="M",
+                   help="effect measure: " + ", ".join(MEASURES))
+
+
 def error(message: str) -> None:
     print(f"metail2: error: {message}", file=sys.stderr)
 
@@ -61,9 +81,7 @@ def refuse_existing(path: str, force: bool) -> bool:
 
 def add_pool_args(p) -> None:
     """SHEET and the pooling options shared by pool, plot and funnel."""
-    p.add_argument("sheet", metavar="SHEET", help="extraction sheet (CSV)")
-    p.add_argument("--measure", required=True, type=str.upper, choices=MEASURES, metavar="M",
-                   help="effect measure: " + ", ".join(MEASURES))
+    add_sheet_measure(p)
     p.add_argument("--method", default="REML", type=lambda s: s.upper(), metavar="METHOD",
                    choices=[m.upper() for m in METHODS],
                    help="FE (common effect), a tau² estimator: DL, REML (default), ML, PM, HS, SJ, EB, HE; "

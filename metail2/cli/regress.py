@@ -6,23 +6,9 @@ import json
 import os
 import sys
 
-from ._common import MEASURES, error
+from ._common import add_sheet_measure, error, permutations
 
 KERNEL_METHODS = ("FE", "DL", "REML", "ML", "PM", "HS", "SJ", "EB", "HE")
-
-
-def _permutations(text: str):
-    import argparse
-
-    if text.lower() == "exact":
-        return "exact"
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of permutations or 'exact', got {text!r}") from None
-    if n < 2:
-        raise argparse.ArgumentTypeError(f"at least 2 permutations (got {n})")
-    return n
 
 
 def register(sub) -> None:
@@ -30,9 +16,7 @@ def register(sub) -> None:
         "Fit a mixed-effects meta-regression (metafor's rma with mods): numeric columns are covariates, "
         "text columns factors (levels sorted, the first the reference). Rows with a missing moderator are "
         "left out with the reason. Default: REML with z tests."))
-    p.add_argument("sheet", metavar="SHEET", help="extraction sheet (CSV)")
-    p.add_argument("--measure", required=True, type=str.upper, choices=MEASURES, metavar="M",
-                   help="effect measure: " + ", ".join(MEASURES))
+    add_sheet_measure(p)
     p.add_argument("--mods", required=True, nargs="+", metavar="COL", help="moderator columns")
     p.add_argument("--factor", nargs="+", default=[], metavar="COL",
                    help="moderators to treat as factors even though their cells are numbers")
@@ -41,7 +25,7 @@ def register(sub) -> None:
     p.add_argument("--test", default="z", choices=("z", "hk"),
                    help="z (default) or hk (Knapp–Hartung t tests and an F omnibus test)")
     p.add_argument("--level", type=float, default=0.95, help="confidence level (default 0.95)")
-    p.add_argument("--permutations", type=_permutations, metavar="N|exact",
+    p.add_argument("--permutations", type=permutations, metavar="N|exact",
                    help="permutation test: N random permutations (exact when N covers them all), or exact")
     p.add_argument("--seed", type=int, metavar="S", help="seed of the random permutations (recorded in the result)")
     p.add_argument("--drop00", action="store_true", help="drop double-zero two-arm tables")

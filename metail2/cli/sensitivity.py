@@ -2,28 +2,15 @@
 permutation analyses of a sheet's pooled effect, on the batch engine."""
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
 
-from ._common import MEASURES, error, positive_int
+from ._common import add_sheet_measure, error, permutations, positive_int
 
 KERNEL_METHODS = ("FE", "DL", "REML", "ML", "PM", "HS", "SJ", "EB", "HE")
 ANALYSES = ("leave_one_out", "cumulative", "influence", "gosh", "permutation")
 FIGURES = (".png", ".svg", ".pdf")
-
-
-def _iterations(text: str):
-    if text.lower() == "exact":
-        return "exact"
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected 'exact' or a number of permutations, got {text!r}") from None
-    if n < 2:
-        raise argparse.ArgumentTypeError(f"at least 2 permutations (got {n})")
-    return n
 
 
 def register(sub) -> None:
@@ -32,9 +19,7 @@ def register(sub) -> None:
         "on the batch engine: leave-one-out and cumulative meta-analysis, influence diagnostics (metafor's "
         "influence), GOSH (every subset up to 20 studies, else a random sample) and the permutation test of "
         "the pooled effect. Default: REML with a z test."))
-    p.add_argument("sheet", metavar="SHEET", help="extraction sheet (CSV)")
-    p.add_argument("--measure", required=True, type=str.upper, choices=MEASURES, metavar="M",
-                   help="effect measure: " + ", ".join(MEASURES))
+    add_sheet_measure(p)
     p.add_argument("--method", default="REML", type=str.upper, choices=KERNEL_METHODS, metavar="METHOD",
                    help="FE or a tau² estimator: DL, REML (default), ML, PM, HS, SJ, EB, HE")
     p.add_argument("--test", default="z", choices=("z", "hk"), help="z (default) or hk (Hartung–Knapp)")
@@ -46,7 +31,7 @@ def register(sub) -> None:
     which.add_argument("--cumulative", action="store_true", help="cumulative meta-analysis (metafor cumul)")
     which.add_argument("--influence", action="store_true", help="influence diagnostics (metafor influence)")
     which.add_argument("--gosh", action="store_true", help="the model fitted to subsets of the studies (metafor gosh)")
-    which.add_argument("--permutation", nargs="?", const="exact", type=_iterations, metavar="exact|N",
+    which.add_argument("--permutation", nargs="?", const="exact", type=permutations, metavar="exact|N",
                        help="permutation test of the pooled effect: all 2^k sign flips (exact, default) or N random")
     p.add_argument("--order", metavar="COLUMN", help="--cumulative: add studies in the order of this column (e.g. year)")
     p.add_argument("--decreasing", action="store_true", help="--cumulative --order: largest first")
