@@ -148,7 +148,8 @@ def make_figures(analyses, prisma=None, *, svg: bool = True, png: bool = False, 
         lambda: plots.forest(r, prediction=prediction), optional=False)
     if r.effects.k >= 2:
         add("funnel", "Funnel plot", "Effect against standard error with pseudo 95% confidence limits around the "
-            "overall estimate.", lambda: plots.funnel(r), optional=False)
+            "overall estimate." + "".join(f" {c[:1].upper()}{c[1:]}." for c in _caveats(r.effects)),
+            lambda: _quietly(plots.funnel, r), optional=False)
     if analyses.influence is not None and figure_drawer("baujat"):
         add("baujat", "Baujat plot", "Each study's contribution to Q against its influence on the pooled estimate.",
             lambda: figure_drawer("baujat")(analyses.influence))
@@ -271,3 +272,21 @@ def _version(dist: str) -> str:
 
 __all__ = ["register", "report", "write_report", "report_command", "make_figures", "figure_drawer",
            "prisma_counts", "command_line"]
+
+
+def _quietly(draw, *args, **kwargs):
+    """Draw without issuing the package's notes as Python warnings (the
+    report prints them in its text: a figure's caveats go in its caption)."""
+    import warnings
+
+    from ..errors import MetailWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MetailWarning)
+        return draw(*args, **kwargs)
+
+
+def _caveats(effects):
+    from ..bias import caveats
+
+    return caveats(effects)
