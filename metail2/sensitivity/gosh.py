@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._display import show
 from ..models.batch import BatchResult, pool_many, pool_subsets
 from ._inputs import Model, nums, studies
 
@@ -101,6 +102,12 @@ class Gosh:
             a = a[np.isfinite(a)]
             out[name] = {"mean": float(a.mean()), "min": float(a.min()), "max": float(a.max())}
         return out
+
+    def __str__(self) -> str:
+        return show(self, "text")
+
+    def _repr_html_(self) -> str:
+        return show(self, "html")
 
     def to_dict(self, summary_only: bool = False) -> dict:
         """The JSON of ``metail2 sensitivity --gosh`` (``--summary``: no per-subset arrays)."""

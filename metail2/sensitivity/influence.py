@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import chdtr
 
+from .._display import show
 from ..models.batch import BatchResult, pool_many
 from ._inputs import Model, nums, studies
 
@@ -74,6 +75,12 @@ class Influence:
     @property
     def k(self) -> int:
         return len(self.study_ids)
+
+    def __str__(self) -> str:
+        return show(self, "text")
+
+    def _repr_html_(self) -> str:
+        return show(self, "html")
 
     def to_dict(self) -> dict:
         """The JSON of ``metail2 sensitivity --influence``."""

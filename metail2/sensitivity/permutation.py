@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._display import show
 from ..models.batch import pool_many
 from ._inputs import Model, studies
 
@@ -50,6 +51,12 @@ class Permutation:
     p: float
     distribution: np.ndarray
     model: Model
+
+    def __str__(self) -> str:
+        return show(self, "text")
+
+    def _repr_html_(self) -> str:
+        return show(self, "html")
 
     def to_dict(self) -> dict:
         """The JSON of ``metail2 sensitivity --permutation``."""

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._display import show
 from ..models.batch import BatchResult, pool_many
 from ._inputs import Model, Studies, fit_fields, studies
 
@@ -42,6 +43,12 @@ class RefitSeries:
     @property
     def label_name(self) -> str:
         return "omitted" if self.analysis == "leave-one-out" else "added"
+
+    def __str__(self) -> str:
+        return show(self, "text")
+
+    def _repr_html_(self) -> str:
+        return show(self, "html")
 
     def to_dict(self) -> dict:
         """The JSON of ``metail2 sensitivity --leave-one-out/--cumulative``:
