@@ -6,7 +6,6 @@ import json
 import os
 import sys
 
-from ..report.sensitivity import render
 from ._common import add_sheet_measure, error, permutations, positive_int
 
 KERNEL_METHODS = ("FE", "DL", "REML", "ML", "PM", "HS", "SJ", "EB", "HE")
@@ -92,6 +91,7 @@ def run(effects, args, kind: str):
 
 def sensitivity_command(args) -> int:
     from ..effects import escalc
+    from ..report.sensitivity import render
 
     kind = _kind(args)
     problems = _usage_problems(args, kind)
