@@ -155,3 +155,16 @@ def test_a_sheet_with_several_outcomes_is_refused_until_one_is_chosen(write_shee
     assert code == 0 and d["overall"]["k"] == 3 and d["outcome"] == "response"
     code, out, err = run(["pool", path, "--measure", "PLO", "--outcome", "survival"], capsys)
     assert code == 2 and "no row has outcome = 'survival'" in err
+
+
+def test_the_command_line_starts_without_heavy_imports():
+    """Heavy imports load late: building the parser loads no SciPy, matplotlib,
+    pandas, Jinja2, openpyxl or Bio (each command loads what it uses)."""
+    import subprocess
+    import sys
+
+    code = ("import sys; import metail2.cli as c; c.build_parser(); "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & "
+            "{'scipy', 'matplotlib', 'pandas', 'jinja2', 'openpyxl', 'Bio', 'dask'}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
