@@ -201,3 +201,35 @@ def tick_label(t: float, minus: str = "−") -> str:
 
 __all__ = ["DIAMOND_HALF_HEIGHT", "LOG_TICKS", "RATIO_SCALES", "difference_limits", "linear_ticks", "log_ticks",
            "proportion_limits", "ratio_limits", "ratio_scale", "resolve_marks", "tick_label"]
+
+
+#: Candidate ticks of a proportion axis drawn on the logit scale.
+PROPORTION_TICKS = (0.001, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 0.999)
+
+
+def natural_ticks(natural: str, lo: float, hi: float, most: int = 7):
+    """Ticks of an axis drawn on the analysis scale from ``lo`` to ``hi`` and
+    labelled on the natural scale, as (positions, labels); ``None`` when the
+    two scales are the same. Ratios (``exp``): 1-2-5 steps, RevMan's scale
+    (:func:`log_ticks`) when there would be more than ``most``, finer steps
+    (1, 1.5, 2, 3, 5, 7) when fewer than three; logit
+    proportions (``expit``): :data:`PROPORTION_TICKS`, every other one until
+    at most ``most`` remain. Shared by the funnel, bubble and sensitivity plots."""
+    if natural == "exp":
+        a, b = math.exp(lo), math.exp(hi)
+        steps = [m * 10.0 ** e for e in range(math.floor(math.log10(a)), math.ceil(math.log10(b)) + 1)
+                 for m in (1, 2, 5)]
+        ticks = tuple(t for t in steps if a <= t <= b)
+        if len(ticks) > most:
+            ticks = log_ticks(a, b)
+        elif len(ticks) < 3:  # a narrow range: RevMan's finer steps (0.5 0.7 1 1.5 2)
+            fine = [m * 10.0 ** e for e in range(math.floor(math.log10(a)), math.ceil(math.log10(b)) + 1)
+                    for m in (1, 1.5, 2, 3, 5, 7)]
+            ticks = tuple(t for t in fine if a <= t <= b) or ticks
+        return [math.log(t) for t in ticks], [tick_label(t) for t in ticks]
+    if natural == "expit":
+        pairs = [(math.log(p / (1 - p)), p) for p in PROPORTION_TICKS if lo <= math.log(p / (1 - p)) <= hi]
+        while len(pairs) > most:
+            pairs = pairs[::2]
+        return [t for t, _ in pairs], [tick_label(p) for _, p in pairs]
+    return None

@@ -3,20 +3,15 @@ point area proportional to its weight, the regression line with its CI band
 (matplotlib, loaded on first draw; ``ax=None``; no global state touched)."""
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..errors import Problem, SheetError
+from ._forest_axis import natural_ticks
 from .save import save_figure
 from .style import ForestStyle, measure_label, resolve_style
-
-#: Candidate tick values on the natural scale.
-RATIO_TICKS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 4, 5, 10, 20, 50, 100)
-PROPORTION_TICKS = (0.001, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 0.999)
-
 
 @dataclass(frozen=True)
 class BubblePlot:
@@ -53,18 +48,6 @@ class BubblePlot:
 
     def savefig(self, path: str | os.PathLike, **kwargs) -> None:
         save_figure(self.figure, path, **kwargs)
-
-
-def _natural_ticks(measure, lo: float, hi: float) -> tuple[list[float], list[str]]:
-    """Tick positions (analysis scale) and labels (natural scale) inside [lo, hi]."""
-    if measure.natural == "exp":
-        cands, to_y = RATIO_TICKS, math.log
-    else:
-        cands, to_y = PROPORTION_TICKS, lambda p: math.log(p / (1 - p))
-    ticks = [(to_y(c), c) for c in cands if lo <= to_y(c) <= hi]
-    while len(ticks) > 9:
-        ticks = ticks[::2]
-    return [t for t, _ in ticks], [f"{c:g}" for _, c in ticks]
 
 
 def bubble(result, mod: str | None = None, ax=None, *, ci: bool = True, pi: bool = False, natural: bool | None = None,
@@ -161,7 +144,7 @@ def bubble(result, mod: str | None = None, ax=None, *, ci: bool = True, pi: bool
     label = measure_label(result.measure.name)
     if natural:
         lo, hi = ax.get_ylim()
-        ticks, texts = _natural_ticks(result.measure, lo, hi)
+        ticks, texts = natural_ticks(result.measure.natural, lo, hi, most=9)
         ax.set_yticks(ticks)
         ax.set_yticklabels(texts)
         ax.set_ylim(lo, hi)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from ..errors import InputError
 from ..models.subgroups import MISSING_GROUP
-from ._forest_axis import log_ticks, tick_label
+from ._forest_axis import natural_ticks
 from .fonts import font_families
 from .save import save_figure
 from .style import PROPORTIONS, ForestStyle, measure_label, resolve_style
@@ -149,13 +149,7 @@ def funnel(result, ax=None, *, contours: bool = False, style: str | ForestStyle 
         _label_points(ax, [s.study_id for s in studies], yi, se, st.small - 1, fams)
     name = measure_label(result.measure.name)
     if result.measure.natural == "exp":
-        a, b = math.exp(lo), math.exp(hi)
-        steps = [m * 10.0 ** e for e in range(math.floor(math.log10(a)), math.ceil(math.log10(b)) + 1)
-                 for m in (1, 2, 5)]
-        ticks = tuple(t for t in steps if a <= t <= b)
-        if len(ticks) > 7:
-            ticks = log_ticks(a, b)
-        ax.set_xticks([math.log(t) for t in ticks], [tick_label(t) for t in ticks])
+        ax.set_xticks(*natural_ticks("exp", lo, hi))
         ax.set_xlabel(f"{name} (log scale)", fontsize=st.fontsize, family=fams)
     else:
         ax.set_xlabel(result.measure.label[:1].upper() + result.measure.label[1:], fontsize=st.fontsize,

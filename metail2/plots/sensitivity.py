@@ -15,10 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..report.format import MINUS, number
-from .style import measure_label
+from ..effects import to_natural
+from ._forest_axis import natural_ticks
+from .style import PROPORTIONS, measure_label
 
-RATIO_TICKS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 4, 5, 10, 20, 50, 100)
-PROPORTION_TICKS = (0.001, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 0.999)
 BLUE, RED, GREY = "#1f5fa8", "#b2182b", "#555555"
 
 
@@ -49,25 +49,10 @@ def _fmt(x: float, d: int = 2) -> str:
     return number(x, d, minus=MINUS)
 
 
-def _natural(measure):
-    """(back-transformation, tick candidates, forward map) for the axis, or None."""
-    if measure is None or measure.natural not in ("exp", "expit"):
-        return None
-    if measure.natural == "exp":
-        return math.exp, RATIO_TICKS, math.log
-    return (lambda x: 1 / (1 + math.exp(-x))), PROPORTION_TICKS, (lambda p: math.log(p / (1 - p)))
-
-
 def _axis(ax, measure, lo: float, hi: float) -> None:
-    nat = _natural(measure)
-    if nat is None:
-        return
-    _, cands, fwd = nat
-    ticks = [(fwd(c), c) for c in cands if lo <= fwd(c) <= hi]
-    while len(ticks) > 7:
-        ticks = ticks[::2]
-    if len(ticks) >= 2:
-        ax.set_xticks([t for t, _ in ticks], [f"{c:g}" for _, c in ticks])
+    ticks = natural_ticks(measure.natural, lo, hi) if measure is not None else None
+    if ticks is not None and len(ticks[0]) >= 2:
+        ax.set_xticks(*ticks)
 
 
 def refit_forest(series, ax=None, *, decimals: int = 2, title: str | None = None, fontsize: float = 8.0) -> Figure:
@@ -78,13 +63,14 @@ def refit_forest(series, ax=None, *, decimals: int = 2, title: str | None = None
     square and CI on the analysis scale (axis labelled on the natural scale
     for ratios and logit proportions), and its estimate [CI], τ² and I² on
     the right; the fit to all studies as a diamond at the foot, with a
-    dashed line through it; the null line.
+    dashed line through it; the null line (none for single proportions).
     """
     import matplotlib.pyplot as plt
 
     b, full = series.fits, series.full
-    nat = _natural(series.model.measure)
-    back = nat[0] if nat else (lambda x: x)
+    measure = series.model.measure
+    nat = measure is not None and measure.natural in ("exp", "expit")
+    back = (lambda x: to_natural(measure, x)) if nat else (lambda x: x)
     loo = series.analysis == "leave-one-out"
     labels = [("Omitting " if loo else "+ ") + s for s in series.labels]
     n = len(labels)
@@ -106,15 +92,17 @@ def refit_forest(series, ax=None, *, decimals: int = 2, title: str | None = None
     finite = [v for r in rows for v in r[1:4] if math.isfinite(v)]
     lo, hi = min(finite), max(finite)
     pad = 0.08 * (hi - lo or 1.0)
-    null = series.model.measure.null if series.model.measure is not None else 0.0
-    xlo, xhi = min(lo - pad, null), max(hi + pad, null)
+    # no null line for a single proportion (there is no null effect; as in the forest plot)
+    null = None if measure is not None and measure.name in PROPORTIONS else (measure.null if measure else 0.0)
+    xlo, xhi = (lo - pad, hi + pad) if null is None else (min(lo - pad, null), max(hi + pad, null))
     for y, (_, e, cl, cu, *_rest) in zip(ys, rows[:-1]):
         ax.plot([cl, cu], [y, y], color="black", lw=0.8)
         ax.plot([e], [y], "s", color=BLUE, ms=4.5)
     _, e, cl, cu = rows[-1][:4]
     ax.fill([cl, e, cu, e], [yfull, yfull + 0.35, yfull, yfull - 0.35], color="black")
     ax.axvline(e, color=GREY, lw=0.6, ls="--")
-    ax.axvline(null, color=GREY, lw=0.8)
+    if null is not None:
+        ax.axvline(null, color=GREY, lw=0.8)
     ax.set_ylim(yfull - 1, n + 1)
     ax.set_xlim(xlo, xhi)
     ax.set_yticks([])
