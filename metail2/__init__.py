@@ -26,15 +26,15 @@ _LAZY = {
     "SheetError": "errors", "Problem": "errors", "MetailWarning": "errors",
 }
 
-if TYPE_CHECKING:  # pragma: no cover  (what type checkers and IDEs see)
-    from .effects import MEASURES, EffectSizes, StudyEffect, escalc
-    from .errors import MetailWarning, Problem, SheetError
-    from .bias import begg, egger, trimfill
-    from .models import (METHODS, GroupEstimate, MetaRegression, MetaResult, Pooled, SubgroupTest, fit, metareg, pool,
-                         pool_many)
-    from .plots import bubble, forest, funnel
-    from .sensitivity import cumulative, gosh, influence, leave1out
-    from .sheets import Sheet, SheetCheck, check_sheet, read_sheet
+if TYPE_CHECKING:  # pragma: no cover  (what type checkers and IDEs see; the names are re-exported)
+    from .effects import MEASURES, EffectSizes, StudyEffect, escalc  # noqa: F401
+    from .errors import MetailWarning, Problem, SheetError  # noqa: F401
+    from .bias import begg, egger, trimfill  # noqa: F401
+    from .models import (  # noqa: F401
+        METHODS, GroupEstimate, MetaRegression, MetaResult, Pooled, SubgroupTest, fit, metareg, pool, pool_many)
+    from .plots import bubble, forest, funnel  # noqa: F401
+    from .sensitivity import cumulative, gosh, influence, leave1out  # noqa: F401
+    from .sheets import Sheet, SheetCheck, check_sheet, read_sheet  # noqa: F401
 
 __all__ = sorted(_LAZY) + ["__version__"]
 

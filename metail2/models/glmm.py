@@ -70,8 +70,10 @@ import numpy as np
 
 from ..effects import get_measure, to_natural
 from ._glmm_aghq import Data, maximise
+from .heterogeneity import i2_h2_from_tau2
 from .inference import LEVEL, critical_value, p_value
 from .mh import check_counts, double_zero, escalc_2x2
+from .numerics import typical_v
 
 #: Quadrature nodes per study by default: metafor's ``nAGQ = 7``.
 NODES = 7
@@ -155,9 +157,7 @@ def _i2(vi, tau2):
     v = vi[np.isfinite(vi)]
     if len(v) < 2:
         return math.nan, math.nan
-    w = 1 / v
-    vt = (len(v) - 1) / (w.sum() - (w * w).sum() / w.sum())
-    return 100 * tau2 / (vt + tau2), tau2 / vt + 1
+    return i2_h2_from_tau2(tau2, typical_v(v))
 
 
 def _quadrature(nodes: int) -> str:

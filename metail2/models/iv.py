@@ -14,6 +14,7 @@ import numpy as np
 from scipy.special import chdtrc
 
 from ._linalg import _trace_p, wls
+from .heterogeneity import i2_from_q, i2_h2_from_tau2
 from .inference import LEVEL, WaldTest, critical_value, p_value, wald_test
 from .numerics import EXACT, Numerics
 from .tau2 import TAU2_ESTIMATORS, Tau2CI, tau2_qprofile
@@ -110,11 +111,11 @@ def _heterogeneity(y, v, X, method, tau2):
     ffe = wls(y, X, 1.0 / v)
     q = max(0.0, ffe.rss)
     q_p = float(chdtrc(q_df, q))
-    i2_q = 100 * max(0.0, (q - q_df) / q) if q > 0 else 0.0
+    i2_q = i2_from_q(q, q_df)
     if method == "FE":
         return q, q_df, q_p, i2_q, i2_q, q / q_df
-    vt = q_df / _trace_p(ffe, X)
-    return q, q_df, q_p, 100 * tau2 / (vt + tau2), i2_q, tau2 / vt + 1
+    i2, h2 = i2_h2_from_tau2(tau2, q_df / _trace_p(ffe, X))
+    return q, q_df, q_p, i2, i2_q, h2
 
 
 #: Beyond this ratio of the largest to the smallest sampling variance the

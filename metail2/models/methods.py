@@ -16,6 +16,7 @@ import numpy as np
 from ..effects import EffectSizes, Measure, StudyEffect
 from ..errors import Problem, SheetError
 from ..sheets import Excluded
+from .heterogeneity import i2_from_q
 from .results import Pooled
 
 
@@ -55,7 +56,7 @@ def _pooled(name, model, f, studies, measure: Measure, *, tau2=0.0, pi=(None, No
 
     ni = [s.ni for s in studies if s.ni is not None]
     q, q_df, q_p = (f.q, f.q_df, f.q_p) if q is None else q
-    i2_q = 100 * max(0.0, (q - q_df) / q) if q_df > 0 and q and q > 0 else 0.0
+    i2_q = i2_from_q(q, q_df)
     w = np.asarray(f.weights, dtype=float)
     return Pooled(
         k=f.k, model=model, method=name, test="z", estimate=f.estimate, se=f.se, ci_lower=f.ci_lower,
@@ -186,5 +187,5 @@ def revman5_dl(studies, measure: Measure, level: float, numerics) -> tuple[Poole
     from .subgroups import pooled_from_fit
 
     p = pooled_from_fit(f, measure, studies, prediction=False)
-    i2_q = 100 * max(0.0, (mh.q - mh.q_df) / mh.q) if mh.q > 0 else 0.0
+    i2_q = i2_from_q(mh.q, mh.q_df)
     return replace(p, q=mh.q, q_df=mh.q_df, q_p=mh.q_p, i2=i2_q, i2_q=i2_q), list(f.notes)

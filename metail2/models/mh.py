@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import chdtrc
 
+from .heterogeneity import i2_from_q
 from .inference import LEVEL, critical_value, p_value
 
 MEASURES = ("OR", "RR", "RD")
@@ -157,8 +158,7 @@ def heterogeneity(yi, vi, estimate: float) -> tuple[float, int, float, float, fl
         return 0.0, max(k - 1, 0), 1.0, 0.0, 1.0
     q = max(0.0, float(np.sum((yi[ok] - estimate) ** 2 / vi[ok])))
     df = k - 1
-    i2 = max(0.0, 100 * (q - df) / q) if q > 0 else 0.0
-    return q, df, float(chdtrc(df, q)), i2, q / df
+    return q, df, float(chdtrc(df, q)), i2_from_q(q, df), q / df
 
 
 def _mh_or(a, b, c, d, n1, n2, n):

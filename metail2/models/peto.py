@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import chdtrc
 
+from .heterogeneity import i2_from_q
 from .inference import LEVEL, critical_value, p_value
 from .mh import check_counts, double_zero, escalc_2x2
 
@@ -134,7 +135,7 @@ def peto(ai, n1i, ci, n2i, level: float = LEVEL, *, drop00: bool = False) -> Pet
     q_df = max(k_yi - 1, 0)
     if pos.sum() > 1 and q_df > 0:
         q_p = float(chdtrc(q_df, q))
-        i2 = max(0.0, 100 * (q - q_df) / q) if q > 0 else 0.0
+        i2 = i2_from_q(q, q_df)
         h2 = q / q_df
     else:
         q_p, i2, h2 = 1.0, 0.0, 1.0

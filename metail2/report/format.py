@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+
 #: What the natural scale of a back-transformation is called.
 NATURAL_NAME = {"exp": "ratio", "expit": "proportion", "ipft": "proportion", "identity": ""}
 MINUS = "−"  # U+2212, for figures
@@ -115,7 +116,9 @@ def subgroup_test_line(r, *, figure: bool = False, i2: bool = False, p=p_phrase)
                     f"({p(st.p)}){out}")
         s = f"Test for subgroup differences: Q = {number(st.q, 2, minus=MINUS)}, df = {st.df} ({p(st.p)})"
         if i2 and st.q > 0:
-            s += f"; I² = {max(0.0, 100 * (st.q - st.df) / st.q):.1f}%"
+            from ..models.heterogeneity import i2_from_q  # (metail2.models loads SciPy: only when drawn)
+
+            s += f"; I² = {i2_from_q(st.q, st.df):.1f}%"
         return s + out
     if st.statistic == "F":
         s = f"Test for subgroup differences (QM as F): F({st.df}, {st.df2}) = {st.q:.3f}, {p_phrase(st.p)}"
