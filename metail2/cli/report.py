@@ -10,8 +10,6 @@ from the records store (:mod:`metail2.review`), and
 from __future__ import annotations
 
 import datetime as dt
-import importlib
-import inspect
 import io
 import os
 import shlex
@@ -32,9 +30,6 @@ def register(sub) -> None:
     p.add_argument("--format", choices=FORMATS, help="html or docx (default: from the file name)")
     p.add_argument("--db", metavar="REVIEW.sqlite", help="records store: add the PRISMA flow counts (and diagram)")
     p.add_argument("--mods", nargs="+", default=[], metavar="COL", help="moderators of a meta-regression")
-    if not any("--include-unclassified" in a.option_strings for a in p._actions):  # until the pool options have it
-        p.add_argument("--include-unclassified", action="store_true",
-                       help="keep studies with an unknown grouping value in the test for subgroup differences")
     p.add_argument("--title", metavar="TEXT", help="the report's title")
     p.add_argument("--no-prediction", dest="prediction", action="store_false",
                    help="no prediction intervals on the forest plot")
@@ -96,27 +91,11 @@ def _png(fig) -> bytes:
     return buf.getvalue()
 
 
-def figure_drawer(name: str):
-    """``metail2.plots.<name>`` if this metail2 draws it (a function, or the
-    function of that name in the module of that name), else None: the
-    figures other parts of metail2 add (PRISMA diagram, Baujat, risk of bias)
-    appear in reports as soon as they exist."""
-    import metail2.plots as plots
-
-    obj = getattr(plots, name, None)
-    if obj is None:
-        try:
-            obj = importlib.import_module(f"metail2.plots.{name}")
-        except ImportError:
-            return None
-    obj = getattr(obj, name, None) if inspect.ismodule(obj) else obj
-    return obj if callable(obj) else None
-
-
 def make_figures(analyses, prisma=None, *, svg: bool = True, png: bool = False, prediction: bool = True) -> dict:
     """The report's figures (:class:`~metail2.report.document.Figure`): forest,
-    funnel, and where the data and this metail2 have them the bubble plot, the
-    PRISMA diagram, the Baujat plot and the risk-of-bias plot."""
+    funnel, and where the data have them the bubble plot, the PRISMA diagram,
+    the Baujat plot and the risk-of-bias plot. A figure that cannot be drawn
+    is an error, not a silent gap."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -128,36 +107,31 @@ def make_figures(analyses, prisma=None, *, svg: bool = True, png: bool = False, 
     r = analyses.result
     out = {}
 
-    def add(key, title, caption, draw, optional=True):
-        try:
-            drawn = draw()
-        except (TypeError, ValueError, KeyError, AttributeError, ArithmeticError):
-            if not optional:
-                raise
-            return  # an extra figure this metail2 or these data cannot draw: the tables still say it all
+    def add(key, title, caption, draw):
+        drawn = draw()
         fig = getattr(drawn, "figure", drawn)
         try:
             out[key] = Figure(key, title, _svg(fig) if svg else None, _png(fig) if png else None, caption)
         finally:
             plt.close(fig)
 
-    if prisma is not None and figure_drawer("prisma"):
-        add("prisma", "PRISMA 2020 flow diagram", "Counts from the records store.", lambda: figure_drawer("prisma")(prisma))
+    if prisma is not None:
+        add("prisma", "PRISMA 2020 flow diagram", "Counts from the records store.", lambda: plots.prisma(prisma))
     add("forest", "Forest plot", f"{r.measure.label} ({r.measure.name}), {r.method}; squares sized by weight, "
         "diamonds the pooled estimates with 95% CIs" + ("; bars 95% prediction intervals." if prediction else "."),
-        lambda: plots.forest(r, prediction=prediction), optional=False)
+        lambda: plots.forest(r, prediction=prediction))
     if r.effects.k >= 2:
         add("funnel", "Funnel plot", "Effect against standard error with pseudo 95% confidence limits around the "
             "overall estimate." + "".join(f" {c[:1].upper()}{c[1:]}." for c in _caveats(r.effects)),
-            lambda: _quietly(plots.funnel, r), optional=False)
-    if analyses.influence is not None and figure_drawer("baujat"):
+            lambda: _quietly(plots.funnel, r))
+    if analyses.influence is not None:
         add("baujat", "Baujat plot", "Each study's contribution to Q against its influence on the pooled estimate.",
-            lambda: figure_drawer("baujat")(analyses.influence))
-    if analyses.metareg is not None and figure_drawer("bubble"):
+            lambda: plots.baujat(analyses.influence))
+    if analyses.metareg is not None:
         add("bubble", "Bubble plot", "Effects against the moderator, areas proportional to the weights, with the "
-            "regression line and its 95% CI.", lambda: figure_drawer("bubble")(analyses.metareg))
-    if "rob" in analyses.tables() and figure_drawer("rob"):
-        add("rob", "Risk of bias", "Judgements per domain.", lambda: figure_drawer("rob")(analyses.effects.sheet))
+            "regression line and its 95% CI.", lambda: plots.bubble(analyses.metareg))
+    if "rob" in analyses.tables():
+        add("rob", "Risk of bias", "Judgements per domain.", lambda: plots.rob(analyses.effects.sheet))
     return out
 
 
@@ -270,7 +244,7 @@ def _version(dist: str) -> str:
         return "–"
 
 
-__all__ = ["register", "report", "write_report", "report_command", "make_figures", "figure_drawer",
+__all__ = ["register", "report", "write_report", "report_command", "make_figures",
            "prisma_counts", "command_line"]
 
 
