@@ -17,7 +17,6 @@ from ..errors import Problem, SheetError
 from ..sheets import Excluded, parse_number
 from ..sheets.schema import MISSING
 
-
 #: R's name of the intercept column.
 INTERCEPT = "intrcpt"
 

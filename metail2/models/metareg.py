@@ -17,13 +17,12 @@ import numpy as np
 from ..effects import EffectSizes, Measure, escalc, to_natural
 from ..errors import MetailWarning, Problem, SheetError
 from ..sheets import Excluded
+from ._design import INTERCEPT, Design, Moderator, model_matrix  # noqa: F401  (re-exported)
 from .conventions import DEFAULT, get_convention
 from .inference import LEVEL, critical_value
 from .iv import METHODS, TESTS, IVFit, fit
 from .results import _num
 from .tau2 import TAU2_ESTIMATORS
-
-from ._design import INTERCEPT, Design, Moderator, model_matrix  # noqa: F401  (re-exported)
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import warnings
 
-from ..effects import EffectSizes, escalc
 import numpy as np
 
+from ..effects import EffectSizes, escalc
 from ..errors import MetailWarning, NotComputable, Problem, SheetError
 from .conventions import DEFAULT, get_convention
 from .inference import LEVEL
@@ -19,7 +19,14 @@ from .iv import METHODS, TESTS
 from .methods import METHODS as ALTERNATIVES
 from .methods import revman5_dl, usable
 from .results import MetaResult
-from .subgroups import MISSING_GROUP, fit_common_tau2, group_rows, is_unclassified, pooled, subgroup_test_separate
+from .subgroups import (
+    MISSING_GROUP,
+    fit_common_tau2,
+    group_rows,
+    is_unclassified,
+    pooled,
+    subgroup_test_separate,
+)
 
 
 def pool(effects, measure: str | None = None, method: str = "REML", test: str = "z", *,
