@@ -42,9 +42,6 @@ def report_command(args) -> int:
     if fmt == "html" and not args.output.lower().endswith((".html", ".htm")) and args.format is None:
         error(f"{args.output}: name the report .html or .docx, or give --format")
         return 2
-    if args.db is not None and not os.path.isfile(args.db):
-        error(f"{args.db}: no records store there")
-        return 2
     report(args.sheet, args.measure, method=args.method, test=args.test, by=args.by,
            subgroup_tau2=args.subgroup_tau2, convention=args.convention, hk_adhoc=args.hk_adhoc, drop00=args.drop00,
            outcome=args.outcome, analysis=args.analysis, mods=args.mods,

@@ -168,10 +168,11 @@ def test_metafor_sheet_with_moderator(tmp_path):
 def test_usage_errors(tmp_path, capsys):
     assert main(["report", str(IL2), "--measure", "PLO", "-o", str(tmp_path / "r.txt")]) == 2
     assert ".html or .docx" in capsys.readouterr().err
+    # a missing store is a store problem, exit 3, as for every command (the store's own refusal)
     assert main(["report", str(IL2), "--measure", "PLO", "--db", str(tmp_path / "none.sqlite"),
-                 "-o", str(tmp_path / "r.html")]) == 2
+                 "-o", str(tmp_path / "r.html")]) == 3
     assert "no records store" in capsys.readouterr().err
-    assert not (tmp_path / "r.html").exists()
+    assert not (tmp_path / "r.html").exists() and not (tmp_path / "none.sqlite").exists()
 
 
 def test_record_links_only_for_wellformed_identifiers():
@@ -200,3 +201,4 @@ def test_inline_svg_prefixes_ids():
                    '<use xlink:href="#m1"/><g clip-path="url(#c2)" id="c2"></g></svg>', "fig-x", "A <b>")
     assert 'id="fig-x-m1"' in s and 'href="#fig-x-m1"' in s and "url(#fig-x-c2)" in s and 'id="fig-x-c2"' in s
     assert s.startswith('<svg role="img" aria-label="A &lt;b&gt;"')
+
