@@ -74,16 +74,35 @@ def _counts_2x2(v: Mapping[str, float], m: Measure, opts: Options):
     if min(a, b, c, d) == 0:
         a, b, c, d = a + 0.5, b + 0.5, c + 0.5, d + 0.5
         note = "zero cell: 1/2 added to each cell"
+    yi, vi = two_arm(a, b, c, d, m.name)
+    if m.name == "RD" and vi <= 0:
+        raise _Exclude("risk difference variance is 0 (risks of 0 or 1 in both arms)")
+    return float(yi), float(vi), a + b + c + d, note
+
+
+def two_arm(a, b, c, d, measure: str):
+    """``yi``, ``vi`` of OR, RR or RD from the four cells (after any
+    correction); numbers or NumPy arrays alike — the one definition, used by
+    :func:`escalc` row by row and by Mantel–Haenszel's Q on arrays.
+
+    Notes
+    -----
+    n1 = a + b, n2 = c + d, p1 = a/n1, p2 = c/n2. OR: yi = logit p1 − logit p2,
+    vi = 1/a + 1/b + 1/c + 1/d; RR: yi = log p1 − log p2, vi = 1/a − 1/n1 +
+    1/c − 1/n2; RD: yi = p1 − p2, vi = p1(1−p1)/n1 + p2(1−p2)/n2 (metafor
+    ``escalc``, ``vtype="LS"``).
+    """
+    import numpy as np
+
     n1, n2 = a + b, c + d
     p1, p2 = a / n1, c / n2
-    if m.name == "OR":
-        return math.log(p1 / (1 - p1)) - math.log(p2 / (1 - p2)), 1 / a + 1 / b + 1 / c + 1 / d, n1 + n2, note
-    if m.name == "RR":
-        return math.log(p1) - math.log(p2), 1 / a - 1 / n1 + 1 / c - 1 / n2, n1 + n2, note
-    vi = p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2
-    if vi <= 0:
-        raise _Exclude("risk difference variance is 0 (risks of 0 or 1 in both arms)")
-    return p1 - p2, vi, n1 + n2, note
+    if measure == "OR":
+        return np.log(p1 / (1 - p1)) - np.log(p2 / (1 - p2)), 1 / a + 1 / b + 1 / c + 1 / d
+    if measure == "RR":
+        return np.log(p1) - np.log(p2), 1 / a - 1 / n1 + 1 / c - 1 / n2
+    if measure == "RD":
+        return p1 - p2, p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2
+    raise ValueError(f"two-arm counts give OR, RR or RD, not {measure!r}")
 
 
 def _continuous(v: Mapping[str, float], m: Measure, opts: Options):

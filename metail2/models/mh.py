@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import chdtrc
 
+from ..effects.formulas import two_arm
 from .heterogeneity import i2_from_q
 from .inference import LEVEL, critical_value, p_value
 
@@ -116,10 +117,9 @@ def escalc_2x2(ai, n1i, ci, n2i, measure: str) -> tuple[np.ndarray, np.ndarray]:
     Notes
     -----
     A table with a zero cell has 1/2 added to each of its four cells; then
-    OR: yi = log(ad/bc), vi = 1/a + 1/b + 1/c + 1/d; RR: yi = log((a/n1)/(c/n2)),
-    vi = 1/a − 1/n1 + 1/c − 1/n2; RD: yi = a/n1 − c/n2, vi = p1(1−p1)/n1 +
-    p2(1−p2)/n2 (``vtype="LS"``); PETO: yi = (a − E)/V, vi = 1/V with E, V
-    the hypergeometric mean and variance of a.
+    OR, RR, RD as :func:`metail2.effects.formulas.two_arm` (the formulas
+    ``escalc`` uses); PETO: yi = (a − E)/V, vi = 1/V with E, V the
+    hypergeometric mean and variance of a.
     """
     a, n1, c, n2 = check_counts(ai, n1i, ci, n2i)
     b, d = n1 - a, n2 - c
@@ -128,13 +128,8 @@ def escalc_2x2(ai, n1i, ci, n2i, measure: str) -> tuple[np.ndarray, np.ndarray]:
     a, b, c, d = a + h, b + h, c + h, d + h
     n1, n2 = a + b, c + d
     with np.errstate(divide="ignore", invalid="ignore"):
-        if measure == "OR":
-            yi, vi = np.log(a * d / (b * c)), 1 / a + 1 / b + 1 / c + 1 / d
-        elif measure == "RR":
-            yi, vi = np.log((a / n1) / (c / n2)), 1 / a - 1 / n1 + 1 / c - 1 / n2
-        elif measure == "RD":
-            p1, p2 = a / n1, c / n2
-            yi, vi = p1 - p2, p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2
+        if measure in ("OR", "RR", "RD"):
+            yi, vi = two_arm(a, b, c, d, measure)  # the effect-size stage's own formulas
         elif measure == "PETO":
             n = n1 + n2
             xt = a + c
