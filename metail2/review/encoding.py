@@ -139,3 +139,22 @@ def file_encoding(path: str, xml: bool) -> Encoding:
     with open(path, "rb") as f:
         head = f.read(4096)
     return decide(head, xml, path, read_chunks(path))
+
+
+def decoded_records(path: str, chunks, issues: list, encoding: Encoding | None = None):
+    """(where, text) of each record of a text export (MEDLINE, RIS), cut by
+    ``chunks(fh)`` — an iterator of (first line, text) — from the file
+    decoded by the rule of this module (or ``encoding``); a record holding
+    bytes that rule cannot decode is skipped with a
+    :class:`~metail2.review.records.ParseIssue` naming it."""
+    from .records import ParseIssue
+
+    enc = encoding or file_encoding(path, xml=False)
+    with open(path, encoding=enc.codec, errors="surrogateescape", newline=None) as fh:
+        for i, (line, chunk) in enumerate(chunks(fh), 1):
+            where = f"record {i} (line {line})"
+            bad = undecodable(chunk, line, enc)
+            if bad:
+                issues.append(ParseIssue(path, where, bad))
+                continue
+            yield where, chunk

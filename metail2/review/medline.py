@@ -11,7 +11,7 @@ import io
 import os
 from typing import IO, Iterator
 
-from .encoding import Encoding, file_encoding, undecodable
+from .encoding import Encoding, decoded_records
 from .records import ParseIssue, Record, normalize_doi, year_in
 
 
@@ -61,25 +61,18 @@ def iter_medline(path, issues: list[ParseIssue] | None = None, *, encoding: Enco
 
     issues = issues if issues is not None else []
     name = os.fspath(path)
-    enc = encoding or file_encoding(name, xml=False)
-    with open(name, encoding=enc.codec, errors="surrogateescape", newline=None) as fh:
-        for i, (line, chunk) in enumerate(_chunks(fh), 1):
-            where = f"record {i} (line {line})"
-            bad = undecodable(chunk, line, enc)
-            if bad:
-                issues.append(ParseIssue(name, where, bad))
+    for where, chunk in decoded_records(name, _chunks, issues, encoding):
+        try:
+            recs = list(Medline.parse(io.StringIO(chunk + "\n")))
+        except Exception as exc:  # Bio.Medline raises ValueError and others on bad lines
+            issues.append(ParseIssue(name, where, f"unreadable MEDLINE record: {exc}"))
+            continue
+        for rec in recs:
+            pmid = (rec.get("PMID") or "").strip()
+            if not pmid or not pmid.isdigit():
+                issues.append(ParseIssue(name, where, "no PMID: skipped"))
                 continue
-            try:
-                recs = list(Medline.parse(io.StringIO(chunk + "\n")))
-            except Exception as exc:  # Bio.Medline raises ValueError and others on bad lines
-                issues.append(ParseIssue(name, where, f"unreadable MEDLINE record: {exc}"))
-                continue
-            for rec in recs:
-                pmid = (rec.get("PMID") or "").strip()
-                if not pmid or not pmid.isdigit():
-                    issues.append(ParseIssue(name, where, "no PMID: skipped"))
-                    continue
-                yield _record(rec, pmid, chunk)
+            yield _record(rec, pmid, chunk)
 
 
 def _record(rec: dict, pmid: str, chunk: str) -> Record:

@@ -11,7 +11,7 @@ import os
 import re
 from typing import IO, Iterable, Iterator
 
-from .encoding import Encoding, file_encoding, undecodable
+from .encoding import Encoding, decoded_records
 from .records import ParseIssue, Record, normalize_doi, year_in
 
 _END = re.compile(r"ER\s+-")
@@ -42,15 +42,8 @@ def iter_ris(path, issues: list[ParseIssue] | None = None, *, encoding: Encoding
 
     issues = issues if issues is not None else []
     name = os.fspath(path)
-    enc = encoding or file_encoding(name, xml=False)
-    with open(name, encoding=enc.codec, errors="surrogateescape", newline=None) as fh:
-        for i, (line, chunk) in enumerate(_chunks(fh), 1):
-            where = f"record {i} (line {line})"
-            bad = undecodable(chunk, line, enc)
-            if bad:
-                issues.append(ParseIssue(name, where, bad))
-                continue
-            yield from _records(rispy, name, where, chunk + "\nER  - \n", issues)
+    for where, chunk in decoded_records(name, _chunks, issues, encoding):
+        yield from _records(rispy, name, where, chunk + "\nER  - \n", issues)
 
 
 def _records(rispy, name: str, where: str, body: str, issues: list[ParseIssue]) -> Iterator[Record]:
